@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "playcount",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "playcount", targets: ["playcount"]),
+        .library(name: "NSQ", targets: ["NSQ"]),
+        .library(name: "NSQBroker", targets: ["NSQBroker"]),
+        .library(name: "PlayCounts", targets: ["PlayCounts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
+        .target(
+            name: "NSQ",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // The embedded nsqd-compatible broker (TCP protocol V2 + HTTP API + lookupd endpoints).
+        .target(
+            name: "NSQBroker",
+            dependencies: [
+                "NSQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // The processor: counting, the publish policy (pure, clocked), stats, audit, clients.
+        .target(
+            name: "PlayCounts",
+            dependencies: [
+                "NSQ",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Collections", package: "swift-collections"),
+            ]
+        ),
+        // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // Small C setters around libedit's mutable globals, which Swift 6 cannot touch directly.
+        .target(name: "CEditLineShim", dependencies: ["CEditLine"]),
+        // The control shell: line editing, command parsing, scripts, output formatting.
+        .target(
+            name: "PlayShell",
+            dependencies: [
+                "CEditLine",
+                "CEditLineShim",
+                "NSQ",
+                "NSQBroker",
+                "PlayCounts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "playcount", dependencies: ["PlayShell"]),
+
+        .testTarget(name: "NSQTests", dependencies: ["NSQ", "NSQBroker", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "NSQBrokerTests", dependencies: ["NSQBroker", "NSQ", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
+        .testTarget(name: "PlayShellTests", dependencies: ["PlayShell"]),
+    ]
+)

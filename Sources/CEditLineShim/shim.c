@@ -1,0 +1,2 @@
+#include "CEditLineShim.h"
+int playcount_editline_shim_version(void) { return 1; }

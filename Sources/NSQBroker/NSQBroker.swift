@@ -1,0 +1,1 @@
+// The NSQBroker module; see the issue that builds it.

@@ -1,0 +1,1 @@
+// The PlayCounts module; see the issue that builds it.

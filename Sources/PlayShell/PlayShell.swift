@@ -1,0 +1,1 @@
+// The PlayShell module; see the issue that builds it.

@@ -1,0 +1,2 @@
+// playcount: the control shell. Filled in by the shell issue.
+print("playcount")
