@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "playcount", targets: ["playcount"]),
+        .executable(name: "playcount-nsqd", targets: ["playcount-nsqd"]),
         .library(name: "NSQ", targets: ["NSQ"]),
         .library(name: "NSQBroker", targets: ["NSQBroker"]),
         .library(name: "PlayCounts", targets: ["PlayCounts"]),
@@ -69,6 +70,19 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "playcount", dependencies: ["PlayShell"]),
+        // The embedded broker as a process of its own, spelled like nsqd (tests and benchmarks run it).
+        .executableTarget(
+            name: "playcount-nsqd",
+            dependencies: ["NSQBroker", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Benchmarks that print figures (run by Scripts/bench-*), never timed tests.
+        .executableTarget(
+            name: "playcount-bench",
+            dependencies: [
+                "NSQ", "NSQBroker", "PlayCounts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         .testTarget(name: "NSQTests", dependencies: ["NSQ", "NSQBroker", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "NSQBrokerTests", dependencies: ["NSQBroker", "NSQ", .product(name: "NIOEmbedded", package: "swift-nio")]),

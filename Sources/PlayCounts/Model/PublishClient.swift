@@ -1,0 +1,28 @@
+/// One call to the client: at most 20 videos whose counts changed since they were last published.
+public struct PublishCall: Sendable, Hashable {
+    /// 1, 2, 3, … per processor run; also the webhook's `Idempotency-Key`.
+    public var sequence: Int
+    public var publishedAt: WallNanoseconds
+    public var counts: [VideoCount]
+
+    public init(sequence: Int, publishedAt: WallNanoseconds, counts: [VideoCount]) {
+        self.sequence = sequence
+        self.publishedAt = publishedAt
+        self.counts = counts
+    }
+}
+
+/// Where publishes go: stdout, a file, or an HTTP webhook.
+public protocol PublishClient: Sendable {
+    /// Delivers one call; throws when the client did not accept it (the caller retries).
+    func publish(_ call: PublishCall) async throws
+    /// A short human description, e.g. `stdout` or `http://127.0.0.1:8080/counts`.
+    var description: String { get }
+}
+
+/// The processor's source of time, injected so tests can run hours of simulated time in milliseconds.
+public protocol WallClock: Sendable {
+    func now() -> WallNanoseconds
+    /// Suspends until `deadline` (or returns at once if it has passed); throws on cancellation.
+    func sleep(until deadline: WallNanoseconds) async throws
+}

@@ -1,1 +1,0 @@
-// The PlayCounts module; see the issue that builds it.

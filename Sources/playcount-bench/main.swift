@@ -1,0 +1,1 @@
+print("playcount-bench: not built yet")

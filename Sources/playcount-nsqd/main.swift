@@ -1,0 +1,1 @@
+print("playcount-nsqd: not built yet")
