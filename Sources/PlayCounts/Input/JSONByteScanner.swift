@@ -186,13 +186,18 @@ struct JSONByteScanner {
     }
 
     static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        firstInvalidUTF8Offset(bytes) == nil
+    }
+
+    /// The offset of the first byte that does not start a valid UTF-8 sequence, nil if all is valid.
+    static func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var index = 0
         while index < bytes.count {
             let length = utf8SequenceLength(bytes, at: index)
-            if length == 0 { return false }
+            if length == 0 { return index }
             index += length
         }
-        return true
+        return nil
     }
 
     /// The string's content with escapes resolved, as UTF-8 (only called off the fast path).

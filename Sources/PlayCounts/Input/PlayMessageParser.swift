@@ -83,10 +83,11 @@ public struct PlayMessageParser: Sendable {
                 return id
             }
         } catch let error as JSONScanError {
-            switch error.kind {
-            case .invalidUTF8: throw PlayMessageRejection(reason: .notUTF8, detail: error.message)
-            case .syntax: throw PlayMessageRejection(reason: .notJSON, detail: error.message)
+            // A body that is not UTF-8 is reported as such even if a syntax error came first.
+            if let offset = JSONByteScanner.firstInvalidUTF8Offset(bytes) {
+                throw PlayMessageRejection(reason: .notUTF8, detail: "invalid UTF-8 at offset \(offset)")
             }
+            throw PlayMessageRejection(reason: .notJSON, detail: error.message)
         } catch let rejection as PlayMessageRejection {
             throw rejection
         } catch {

@@ -25,6 +25,7 @@ public actor TraceWriter {
 
     /// Appends one record.
     public func record(_ record: TraceRecord) throws(TraceFileError) {
+        guard fd >= 0 else { throw TraceFileError(path: path, errno: EBADF) }
         Self.appendLine(record, to: &buffer)
         if buffer.count >= blockSize { try flush() }
     }
