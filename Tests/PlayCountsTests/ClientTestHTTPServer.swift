@@ -11,6 +11,8 @@ final class ClientTestHTTPServer: Sendable {
         case silence
         /// Answer with this status and `Connection: close`, then close.
         case statusThenClose(Int)
+        /// Read the request, then close the connection without answering.
+        case closeWithoutAnswer
     }
 
     struct Request: Sendable {
@@ -102,6 +104,8 @@ final class ClientTestHTTPServer: Sendable {
                     respond(context: context, status: code, close: false)
                 case .statusThenClose(let code):
                     respond(context: context, status: code, close: true)
+                case .closeWithoutAnswer:
+                    context.close(promise: nil)
                 }
             }
         }

@@ -116,6 +116,26 @@ struct ClientWebhookTests {
         await server.stop()
     }
 
+    @Test func retriesOnceOnAFreshConnectionWhenAKeptAliveOneDies() async throws {
+        let server = try await ClientTestHTTPServer()
+        let client = try WebhookPublishClient(url: server.url)
+        try await client.publish(call(1))
+        server.answer(.closeWithoutAnswer)
+        await #expect {
+            try await client.publish(call(2))
+        } throws: { error in
+            (error as? WebhookPublishError)?.code == .connectionFailed
+        }
+        // Sent on the kept-alive connection, then once more on a fresh one, and no more.
+        #expect(server.requests.map(\.connection) == [1, 1, 2])
+        #expect(server.requests.map { $0.headers["Idempotency-Key"] } == [["1"], ["2"], ["2"]])
+        server.answer(.status(200))
+        try await client.publish(call(3))
+        #expect(server.requests.map(\.connection) == [1, 1, 2, 3])
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test func reportsConnectionRefused() async throws {
         // Find a free port, then make sure nothing listens on it.
         let probe = try await ClientTestHTTPServer()

@@ -46,16 +46,16 @@ public actor WebhookPublishClient: PublishClient {
             do {
                 try await send(head: head, body: body, on: existing, deadline: deadline)
                 return
-            } catch let error as WebhookConnectionLost where !error.answerStarted {
-                dropConnection()  // stale keep-alive connection: retry once below on a fresh one
-            } catch let error as WebhookPublishError {
-                throw error
-            } catch let error as ChannelError where error == .ioOnClosedChannel || error == .alreadyClosed {
-                dropConnection()
+            } catch is ConnectionLostBeforeAnswer {
+                // Most likely the server closed the idle kept-alive connection as we wrote: retry once below.
             }
         }
         let fresh = try await connect(deadline: deadline)
-        try await send(head: head, body: body, on: fresh, deadline: deadline)
+        do {
+            try await send(head: head, body: body, on: fresh, deadline: deadline)
+        } catch let loss as ConnectionLostBeforeAnswer {
+            throw WebhookPublishError.connectionFailed(url.description, loss.why)
+        }
     }
 
     /// Closes the connection; a later publish opens a new one.
@@ -84,21 +84,18 @@ public actor WebhookPublishClient: PublishClient {
         let response: WebhookResponse
         do {
             response = try await promise.futureResult.get()
-        } catch let error as WebhookConnectionLost {
-            dropConnection()
-            throw error.answerStarted
-                ? WebhookPublishError.connectionFailed(url.description, "closed in the middle of the answer")
-                : error  // the caller may retry a reused connection; see publish(_:)
         } catch let error as WebhookPublishError {
             dropConnection()
             throw error
-        } catch let error as ChannelError {
+        } catch let error as WebhookConnectionLost where error.answerStarted {
             dropConnection()
-            if error == .ioOnClosedChannel || error == .alreadyClosed { throw error }
-            throw WebhookPublishError.connectionFailed(url.description, "\(error)")
+            throw WebhookPublishError.connectionFailed(url.description, "closed in the middle of the answer")
+        } catch is WebhookConnectionLost {
+            dropConnection()
+            throw ConnectionLostBeforeAnswer(why: "closed before an answer arrived")
         } catch {
             dropConnection()
-            throw WebhookPublishError.connectionFailed(url.description, "\(error)")
+            throw ConnectionLostBeforeAnswer(why: "\(error)")
         }
         if !response.keepAlive { dropConnection() }
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -162,6 +159,11 @@ public actor WebhookPublishClient: PublishClient {
         } else {
             waiters.removeFirst().resume()
         }
+    }
+
+    /// The connection failed before any answer byte: the request may be retried on a fresh connection.
+    private struct ConnectionLostBeforeAnswer: Error {
+        var why: String
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
