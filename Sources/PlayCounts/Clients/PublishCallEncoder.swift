@@ -38,18 +38,20 @@ public enum PublishCallEncoder {
 
     static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        appendDigits(value.magnitude, minimumWidth: 1, to: &out)
+    }
+
+    /// Appends `value` in decimal, zero-padded to `minimumWidth`, with one append call.
+    static func appendDigits(_ value: UInt64, minimumWidth: Int, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value
+            var start = 20
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[k]) }
+            } while magnitude > 0 || 20 - start < min(minimumWidth, 20)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
         }
     }
 }
@@ -108,9 +110,7 @@ public enum RFC3339 {
     }
 
     private static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
-        var text: [UInt8] = []
-        PublishCallEncoder.appendDecimal(value, to: &text)
-        if text.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.count)) }
-        out.append(contentsOf: text)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        PublishCallEncoder.appendDigits(value.magnitude, minimumWidth: width, to: &out)
     }
 }

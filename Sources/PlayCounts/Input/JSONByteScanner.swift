@@ -147,13 +147,10 @@ struct JSONByteScanner {
         return value
     }
 
+    @inline(__always)
     static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        let value = VideoID.nibble(byte)
+        return value <= 0xF ? value : nil
     }
 
     /// Validates one multi-byte UTF-8 sequence at the cursor (no overlongs, no surrogates, ≤ U+10FFFF).
