@@ -136,6 +136,27 @@ struct ClientWebhookTests {
         await server.stop()
     }
 
+    @Test func cancellingTheCallerEndsTheAttemptAtOnce() async throws {
+        let server = try await ClientTestHTTPServer()
+        server.answer(.silence)
+        let client = try WebhookPublishClient(url: server.url, timeout: .seconds(60))
+        let started = ContinuousClock.now
+        let attempt = Task { try await client.publish(call(1)) }
+        // Cancel only once the request has reached the server, so the wait for the answer is what is cancelled.
+        while server.requests.isEmpty, ContinuousClock.now - started < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try #require(server.requests.count == 1)
+        attempt.cancel()
+        await #expect(throws: CancellationError.self) { try await attempt.value }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        server.answer(.status(200))
+        try await client.publish(call(2))
+        #expect(server.requests.map(\.connection) == [1, 2])
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test func reportsConnectionRefused() async throws {
         // Find a free port, then make sure nothing listens on it.
         let probe = try await ClientTestHTTPServer()

@@ -9,7 +9,8 @@ import NIOPosix
 /// within `timeout` (connecting included) throws a timeout and drops the connection. The connection is
 /// reopened when the server has closed it; if a *reused* connection turns out to be dead before any answer
 /// byte arrives (the server's idle close raced the request), the request is sent once more on a fresh
-/// connection — safe, since the body carries the idempotency key.
+/// connection — safe, since the body carries the idempotency key. Cancelling the calling task ends the
+/// attempt at once with `CancellationError` (and drops the connection, whose state is then unknown).
 public actor WebhookPublishClient: PublishClient {
     public nonisolated let url: WebhookURL
     public nonisolated let timeout: Duration
@@ -50,6 +51,7 @@ public actor WebhookPublishClient: PublishClient {
                 // Most likely the server closed the idle kept-alive connection as we wrote: retry once below.
             }
         }
+        try Task.checkCancellation()
         let fresh = try await connect(deadline: deadline)
         do {
             try await send(head: head, body: body, on: fresh, deadline: deadline)
@@ -83,7 +85,15 @@ public actor WebhookPublishClient: PublishClient {
         channel.writeAndFlush(WebhookRequest(head: head, body: body, response: promise)).cascadeFailure(to: promise)
         let response: WebhookResponse
         do {
-            response = try await promise.futureResult.get()
+            response = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(CancellationError())
+                channel.close(promise: nil)
+            }
+        } catch let error as CancellationError {
+            dropConnection()
+            throw error
         } catch let error as WebhookPublishError {
             dropConnection()
             throw error
