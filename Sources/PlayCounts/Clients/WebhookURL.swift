@@ -1,0 +1,60 @@
+/// A parsed `http://host[:port][/path][?query]` webhook address.
+public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or IP literal as given (IPv6 without brackets).
+    public var host: String
+    public var port: Int
+    /// The request target: path plus query, `/` when the URL had none.
+    public var target: String
+
+    /// Parses `text`; https and other schemes get an explanatory error.
+    public init(_ text: String) throws(PublishClientError) {
+        let lowered = text.lowercased()
+        if lowered.hasPrefix("https://") { throw .httpsUnsupported(text) }
+        guard lowered.hasPrefix("http://") else { throw .invalidURL(text, "it must start with http://") }
+        let rest = text.dropFirst("http://".count)
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var target = String(rest[authorityEnd...])
+        if let fragment = target.firstIndex(of: "#") { target = String(target[..<fragment]) }
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        guard !authority.contains("@") else { throw .invalidURL(text, "user information is not supported") }
+        var host: Substring
+        var portText: Substring?
+        if authority.first == "[" {
+            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL(text, "unterminated IPv6 literal") }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { throw .invalidURL(text, "unexpected text after the IPv6 literal") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            portText = authority[authority.index(after: colon)...]
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else { throw .invalidURL(text, "the host is missing") }
+        var port = 80
+        if let portText {
+            guard let value = Int(portText), (1...65_535).contains(value) else {
+                throw .invalidURL(text, "the port must be a number from 1 to 65535")
+            }
+            port = value
+        }
+        guard target.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw .invalidURL(text, "the path must be ASCII without spaces (percent-encode it)")
+        }
+        self.host = String(host)
+        self.port = port
+        self.target = target
+    }
+
+    /// The `Host` header value.
+    public var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == 80 ? name : "\(name):\(port)"
+    }
+
+    public var description: String { "http://\(hostHeader)\(target)" }
+}
