@@ -1,0 +1,32 @@
+/// The knobs of the publish rules. The defaults are the user's rules: 100 plays, one minute, 20 videos.
+public struct PublishPolicyConfiguration: Sendable, Hashable, Codable {
+    /// A play is realtime when its video had fewer plays than this before it (rule 1).
+    public var realtimeThreshold: Int
+    /// A held play must be visible this long after it arrived on the queue, at the latest (rule 2).
+    public var maxStaleness: WallNanoseconds
+    /// Held videos are published this much before their rule deadline, to cover the call's own latency and
+    /// timer wake-up jitter. Every nanosecond of margin costs efficiency in the held-only regime (calls grow by
+    /// `maxStaleness / (maxStaleness - safetyMargin)`), so it is kept small: a local call takes milliseconds.
+    public var safetyMargin: WallNanoseconds
+    /// At most this many videos per call (rule 3).
+    public var maxVideosPerCall: Int
+
+    public init(
+        realtimeThreshold: Int = 100,
+        maxStaleness: WallNanoseconds = 60_000_000_000,
+        safetyMargin: WallNanoseconds = 1_000_000_000,
+        maxVideosPerCall: Int = 20
+    ) {
+        self.realtimeThreshold = max(0, realtimeThreshold)
+        self.maxStaleness = max(0, maxStaleness)
+        self.safetyMargin = min(max(0, safetyMargin), max(0, maxStaleness))
+        self.maxVideosPerCall = max(1, maxVideosPerCall)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case realtimeThreshold = "realtime_threshold"
+        case maxStaleness = "max_staleness_ns"
+        case safetyMargin = "safety_margin_ns"
+        case maxVideosPerCall = "max_videos_per_call"
+    }
+}
