@@ -19,6 +19,7 @@ public enum PublishAudit {
 
         // Rules 3 and 4, call by call; meanwhile each video's publish history (instant, count).
         var lastPublished: [VideoID: Int] = [:]
+        var finalPublished: [VideoID: Int] = [:]
         var history: [VideoID: [(at: WallNanoseconds, plays: Int)]] = [:]
         for call in calls {
             if call.counts.count > configuration.maxVideosPerCall {
@@ -27,6 +28,7 @@ public enum PublishAudit {
                     detail: "\(call.counts.count) videos, at most \(configuration.maxVideosPerCall)"))
             }
             for entry in call.counts {
+                finalPublished[entry.video] = entry.plays
                 let previous = lastPublished[entry.video, default: 0]
                 if entry.plays == previous {
                     violations.append(AuditViolation(
@@ -82,10 +84,10 @@ public enum PublishAudit {
 
         // Final counts.
         var videos = Set(ordinal.keys)
-        videos.formUnion(lastPublished.keys)
+        videos.formUnion(finalPublished.keys)
         for video in videos.sorted() {
             let received = ordinal[video, default: 0]
-            let published = lastPublished[video, default: 0]
+            let published = finalPublished[video, default: 0]
             if received != published {
                 violations.append(AuditViolation(
                     rule: .finalCountMismatch, video: video,
