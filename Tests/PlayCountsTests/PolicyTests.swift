@@ -131,7 +131,7 @@ struct PolicyTests {
         // Read after the safe deadline but before the rule's: published at once, not late.
         let close = t0 + 100 * second
         let onTime = policy.receive(
-            plays([video(2)], queuedAt: close - 59 * second - second / 2, receivedAt: close), now: close)
+            plays([video(2)], queuedAt: close - 60 * second + second / 10, receivedAt: close), now: close)
         #expect(onTime.calls == [[VideoCount(video: video(2), plays: 1)]])
         #expect(policy.latePlays == 1)
     }

@@ -38,8 +38,9 @@ final class ReceiptCollector: @unchecked Sendable {
     var text: String { lock.withLock { chunks.joined() } }
 }
 
-/// Waits (in real time, at most `timeout` seconds) until `condition` holds.
-func eventually(timeout: Double = 10, _ condition: () async -> Bool) async -> Bool {
+/// Waits (in real time, at most `timeout` seconds) until `condition` holds. The timeout is generous because
+/// CPU-bound simulation tests running in parallel can starve the cooperative pool for a while.
+func eventually(timeout: Double = 120, _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .seconds(timeout)
     while ContinuousClock.now < deadline {
         if await condition() { return true }
