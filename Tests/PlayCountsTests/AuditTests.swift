@@ -132,3 +132,27 @@ struct AuditTests {
         #expect(PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: 1_000).isEmpty)
     }
 }
+
+@Suite("Receipt log file")
+struct ReceiptLogFileTests {
+    @Test("the processor's receipt log written to a file audits clean against its publish log")
+    func fileRoundTrip() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("receipts-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ReceiptLogFile(path: path)
+        let clock = ManualWallClock()
+        let client = InMemoryPublishClient()
+        let processor = PlayProcessor(client: client, clock: clock, receiptSink: file.sink)
+        for n in 1...5 {
+            await processor.receive(plays((1...n).map(video), queuedAt: clock.now()))
+            clock.advance(by: 10_000_000)
+        }
+        await processor.flush()
+        file.close()
+        let receiptLog = try String(contentsOfFile: path, encoding: .utf8)
+        let publishLog = await client.calls.map(PublishLog.line(for:)).joined(separator: "\n")
+        #expect(receiptLog.split(separator: "\n").count == 15)
+        #expect(try PublishAudit.check(receiptLog: receiptLog, publishLog: publishLog).isEmpty)
+        #expect(throws: LogParseError.self) { try PublishAudit.check(receiptLog: "junk", publishLog: publishLog) }
+    }
+}

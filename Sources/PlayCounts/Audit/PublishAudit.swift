@@ -1,5 +1,16 @@
 /// Checks a run rule by rule from what was received and what was published.
 public enum PublishAudit {
+    /// Parses a receipt log and a publish log (JSON lines) and checks them.
+    public static func check(
+        receiptLog: String, publishLog: String,
+        configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
+        realtimeGrace: WallNanoseconds = 1_000_000_000
+    ) throws(LogParseError) -> [AuditViolation] {
+        let receipts = try ReceiptLog.parse(text: receiptLog)
+        let calls = try PublishLog.parse(text: publishLog)
+        return check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: realtimeGrace)
+    }
+
     /// Returns every violation, in rule order then receipt/sequence order.
     ///
     /// - Parameters:
