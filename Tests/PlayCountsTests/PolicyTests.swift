@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PlayCounts
 
@@ -150,5 +151,37 @@ struct PolicyTests {
         var policy = PublishPolicy(configuration: PublishPolicyConfiguration(maxVideosPerCall: 3))
         let actions = policy.receive(plays((1...10).map(video), queuedAt: t0), now: t0)
         #expect(actions.calls.map(\.count) == [3, 3, 3, 1])
+    }
+}
+
+@Suite("Untrusted timestamps")
+struct UntrustedTimestampTests {
+    @Test("extreme queue timestamps crash nothing: policy, bound, stats, audit and logs")
+    func extremeTimestamps() throws {
+        let extremes: [WallNanoseconds] = [.max, .min, 0, -1, .max - 1, .min + 1]
+        var batches: [TraceBatch] = []
+        for (index, queued) in extremes.enumerated() {
+            let readAt = t0 + WallNanoseconds(index) * second
+            batches.append(TraceBatch(readAt: readAt, plays: plays(Array(repeating: video(1), count: 60), queuedAt: queued, receivedAt: readAt)))
+        }
+        let result = simulate(batches, configuration: PublishPolicyConfiguration(realtimeThreshold: 100))
+        #expect(result.policy.count(of: video(1)) == 360)
+        #expect(result.bound.value <= result.calls.count)
+        let violations = result.audit(configuration: PublishPolicyConfiguration())
+        #expect(violations.allSatisfy { $0.rule == .heldPlayStale && $0.unavoidable })
+        let stats = result.stats
+        #expect(stats.plays == 360)
+        _ = ReceiptLog.lines(for: batches[0].plays, batchNumber: 1, origin: .min)
+        let line = PublishLog.line(for: PublishCall(sequence: 1, publishedAt: .min, counts: []))
+        #expect(throws: LogParseError.self) { try PublishLog.parse(line: line) }  // year out of range: no crash
+    }
+
+    @Test("a decoded configuration is clamped like a constructed one")
+    func decodedConfigurationIsClamped() throws {
+        let json = #"{"realtime_threshold": -5, "max_staleness_ns": 1000, "safety_margin_ns": 5000, "max_videos_per_call": 0}"#
+        let configuration = try JSONDecoder().decode(PublishPolicyConfiguration.self, from: Data(json.utf8))
+        #expect(configuration == PublishPolicyConfiguration(realtimeThreshold: 0, maxStaleness: 1000, safetyMargin: 1000, maxVideosPerCall: 1))
+        let empty = try JSONDecoder().decode(PublishPolicyConfiguration.self, from: Data("{}".utf8))
+        #expect(empty == PublishPolicyConfiguration())
     }
 }

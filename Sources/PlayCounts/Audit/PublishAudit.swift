@@ -74,17 +74,17 @@ public enum PublishAudit {
             let visibleAt = index < calls.count ? calls[index].at : nil
             let readAt = batchTime[record.batch] ?? record.receivedAt
             if n <= configuration.realtimeThreshold {
-                if !isVisible(visibleAt, by: readAt + realtimeGrace) {
-                    let when = visibleAt.map { "visible \(Double($0 - readAt) / 1e6) ms after" } ?? "never visible after"
+                if !isVisible(visibleAt, by: readAt.saturatingAdd(realtimeGrace)) {
+                    let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(readAt)) / 1e6) ms after" } ?? "never visible after"
                     violations.append(AuditViolation(
                         rule: .realtimeNotPublished, video: record.video,
                         unavoidable: false,
                         detail: "play \(n) (\(when) batch \(record.batch) was read)"))
                 }
             } else {
-                let deadline = record.queuedAt + configuration.maxStaleness
+                let deadline = record.queuedAt.saturatingAdd(configuration.maxStaleness)
                 if !isVisible(visibleAt, by: deadline) {
-                    let when = visibleAt.map { "visible \(Double($0 - record.queuedAt) / 1e6) ms" } ?? "never visible"
+                    let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(record.queuedAt)) / 1e6) ms" } ?? "never visible"
                     violations.append(AuditViolation(
                         rule: .heldPlayStale, video: record.video,
                         unavoidable: record.receivedAt > deadline,

@@ -37,7 +37,7 @@ public enum ReceiptLog {
         var text = ""
         text.reserveCapacity(batch.count * 140)
         for play in batch {
-            let atMs = (play.receivedAt - origin) / 1_000_000
+            let atMs = play.receivedAt.saturatingSubtract(origin) / 1_000_000
             text += "{\"at_ms\": \(atMs), \"video_id\": \"\(play.video)\", \"queued_ns\": \(play.queuedAt), "
             text += "\"received_ns\": \(play.receivedAt), \"batch\": \(batchNumber)}\n"
         }

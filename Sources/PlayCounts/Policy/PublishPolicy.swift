@@ -68,11 +68,11 @@ public struct PublishPolicy: Sendable {
             let before = counts[play.video, default: 0]
             counts[play.video] = before + 1
             receivedPlays += 1
-            if play.receivedAt > play.queuedAt + configuration.maxStaleness { latePlays += 1 }
+            if play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) { latePlays += 1 }
             if before < configuration.realtimeThreshold {
                 if realtimeSet.insert(play.video).inserted { realtime.append(play.video) }
             } else if !realtimeSet.contains(play.video) {
-                held.hold(play.video, until: play.queuedAt + holdFor)
+                held.hold(play.video, until: play.queuedAt.saturatingAdd(holdFor))
             }
         }
         // A realtime video's call carries its whole count, covering any held plays read with it.

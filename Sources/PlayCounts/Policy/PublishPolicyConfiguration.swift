@@ -21,7 +21,18 @@ public struct PublishPolicyConfiguration: Sendable, Hashable, Codable {
         self.realtimeThreshold = max(0, realtimeThreshold)
         self.maxStaleness = max(0, maxStaleness)
         self.safetyMargin = min(max(0, safetyMargin), max(0, maxStaleness))
-        self.maxVideosPerCall = max(1, maxVideosPerCall)
+        self.maxVideosPerCall = min(max(1, maxVideosPerCall), 1 << 20)
+    }
+
+    /// Decodes through `init(...)`, so decoded values are clamped the same way.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = PublishPolicyConfiguration()
+        self.init(
+            realtimeThreshold: try container.decodeIfPresent(Int.self, forKey: .realtimeThreshold) ?? defaults.realtimeThreshold,
+            maxStaleness: try container.decodeIfPresent(WallNanoseconds.self, forKey: .maxStaleness) ?? defaults.maxStaleness,
+            safetyMargin: try container.decodeIfPresent(WallNanoseconds.self, forKey: .safetyMargin) ?? defaults.safetyMargin,
+            maxVideosPerCall: try container.decodeIfPresent(Int.self, forKey: .maxVideosPerCall) ?? defaults.maxVideosPerCall)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -27,7 +27,10 @@ public struct LatencyHistogram: Sendable, Hashable {
         var seen = 0
         for (index, bucketCount) in buckets.enumerated() {
             seen += Int(bucketCount)
-            if seen >= rank { return min(maximum, Self.upperEdgeMicroseconds(of: index) * 1_000) }
+            if seen >= rank {
+                let (edge, overflow) = Self.upperEdgeMicroseconds(of: index).multipliedReportingOverflow(by: 1_000)
+                return overflow ? maximum : min(maximum, edge)
+            }
         }
         return maximum
     }

@@ -98,7 +98,7 @@ public struct PublishLowerBound: Sendable {
         var batchTime = lastBatchTime
         for play in plays { batchTime = max(batchTime, play.receivedAt) }
         lastBatchTime = batchTime
-        match(through: batchTime - configuration.maxStaleness - 1)
+        match(through: batchTime.saturatingSubtract(configuration.maxStaleness).saturatingSubtract(1))
 
         var realtime = Set<VideoID>()
         var heldPlays: [Play] = []
@@ -120,7 +120,7 @@ public struct PublishLowerBound: Sendable {
             if spare > 0 { forcedInstants.append(ForcedInstant(time: batchTime, spare: spare)) }
         }
         for play in heldPlays where !realtime.contains(play.video) {
-            let end = max(batchTime, play.queuedAt + configuration.maxStaleness)
+            let end = max(batchTime, play.queuedAt.saturatingAdd(configuration.maxStaleness))
             if let group = openGroups[play.video], batchTime <= group.end {
                 openGroups[play.video] = (group.serial, min(group.end, end))
             } else {

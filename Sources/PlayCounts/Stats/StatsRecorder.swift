@@ -49,7 +49,7 @@ public struct StatsRecorder: Sendable {
             let realtime = before < configuration.realtimeThreshold
             plays += 1
             if realtime { realtimePlays += 1 }
-            if play.receivedAt > play.queuedAt + configuration.maxStaleness { latePlays += 1 }
+            if play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) { latePlays += 1 }
             pending[play.video, default: []].append(
                 PendingPlay(queuedAt: play.queuedAt, receivedAt: play.receivedAt, realtime: realtime))
         }
@@ -67,11 +67,11 @@ public struct StatsRecorder: Sendable {
             var newlyVisible = entry.plays - before
             while newlyVisible > 0, let play = pending[entry.video]?.popFirst() {
                 newlyVisible -= 1
-                let staleness = call.publishedAt - play.queuedAt
+                let staleness = call.publishedAt.saturatingSubtract(play.queuedAt)
                 worstStaleness = max(worstStaleness, staleness)
                 if staleness > configuration.maxStaleness { stalePlays += 1 }
                 if play.realtime {
-                    fromReceive.record(call.publishedAt - play.receivedAt)
+                    fromReceive.record(call.publishedAt.saturatingSubtract(play.receivedAt))
                     fromQueue.record(staleness)
                 }
             }
