@@ -149,3 +149,18 @@ struct StatsTests {
         #expect(try JSONDecoder().decode(PlayCountStats.self, from: data) == stats)
     }
 }
+
+@Suite("Policy benchmark scenarios")
+struct PolicyBenchmarkTests {
+    @Test("a measured scenario reports the simulation's own figures")
+    func measure() {
+        let trace = SyntheticTrace.live(seed: 4, videos: ZipfVideos(count: 20, exponent: 1), rate: 10, duration: 120, start: t0)
+        let figures = PolicyBenchmark.measure("small", trace)
+        let simulation = PolicySimulation.run(trace)
+        #expect(figures.calls == simulation.calls.count)
+        #expect(figures.lowerBound == simulation.bound.value)
+        #expect(figures.plays == trace.reduce(0) { $0 + $1.plays.count })
+        #expect(figures.violations == 0)
+        #expect(figures.description.hasPrefix("small: \(figures.plays) plays, \(figures.calls) calls"))
+    }
+}
