@@ -1,0 +1,41 @@
+/// One broken rule found by `PublishAudit`.
+public struct AuditViolation: Sendable, Hashable, CustomStringConvertible {
+    public enum Rule: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Rule 3: a call carried more than the maximum number of videos.
+        case callTooLarge = "call_too_large"
+        /// Rule 4: a call carried a count equal to the one last published for that video.
+        case unchangedCount = "unchanged_count"
+        /// A call carried a count lower than one already published.
+        case countDecreased = "count_decreased"
+        /// Rule 1: a realtime play was not visible in the calls made right after its batch was read.
+        case realtimeNotPublished = "realtime_not_published"
+        /// Rule 2: a play of a video at or over the threshold was not visible within the max staleness.
+        case heldPlayStale = "held_play_stale"
+        /// The last published count of a video differs from the plays received for it.
+        case finalCountMismatch = "final_count_mismatch"
+    }
+
+    public var rule: Rule
+    public var sequence: Int?
+    public var video: VideoID?
+    /// True when no policy could have avoided it (the play was read already past its deadline).
+    public var unavoidable: Bool
+    public var detail: String
+
+    public init(rule: Rule, sequence: Int? = nil, video: VideoID? = nil, unavoidable: Bool = false, detail: String) {
+        self.rule = rule
+        self.sequence = sequence
+        self.video = video
+        self.unavoidable = unavoidable
+        self.detail = detail
+    }
+
+    public var description: String {
+        var text = rule.rawValue
+        if let sequence { text += " call \(sequence)" }
+        if let video { text += " video \(video)" }
+        text += ": \(detail)"
+        if unavoidable { text += " (unavoidable: read late)" }
+        return text
+    }
+}

@@ -1,0 +1,115 @@
+/// Checks a run rule by rule from what was received and what was published.
+public enum PublishAudit {
+    /// Parses a receipt log and a publish log (JSON lines) and checks them.
+    public static func check(
+        receiptLog: String, publishLog: String,
+        configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
+        realtimeGrace: WallNanoseconds = 1_000_000_000
+    ) throws(LogParseError) -> [AuditViolation] {
+        let receipts = try ReceiptLog.parse(text: receiptLog)
+        let calls = try PublishLog.parse(text: publishLog)
+        return check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: realtimeGrace)
+    }
+
+    /// Returns every violation, in rule order then receipt/sequence order.
+    ///
+    /// - Parameters:
+    ///   - receipts: every play received, in receipt order, with its batch number.
+    ///   - calls: every delivered call (any order; checked in sequence order).
+    ///   - realtimeGrace: how long after its batch was read a realtime play may become visible. The calls made
+    ///     "right after the batch" go out at once, but after a client error or behind calls already queued they
+    ///     leave later; 0 demands the call at the very instant of the read (a simulated, instantaneous client).
+    public static func check(
+        receipts: [ReceiptRecord],
+        calls unordered: [PublishCall],
+        configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
+        realtimeGrace: WallNanoseconds = 1_000_000_000
+    ) -> [AuditViolation] {
+        var violations: [AuditViolation] = []
+        let calls = unordered.sorted { $0.sequence < $1.sequence }
+
+        // Rules 3 and 4, call by call; meanwhile each video's publish history (instant, count).
+        var lastPublished: [VideoID: Int] = [:]
+        var finalPublished: [VideoID: Int] = [:]
+        var history: [VideoID: [(at: WallNanoseconds, plays: Int)]] = [:]
+        for call in calls {
+            if call.counts.count > configuration.maxVideosPerCall {
+                violations.append(AuditViolation(
+                    rule: .callTooLarge, sequence: call.sequence,
+                    detail: "\(call.counts.count) videos, at most \(configuration.maxVideosPerCall)"))
+            }
+            for entry in call.counts {
+                finalPublished[entry.video] = entry.plays
+                let previous = lastPublished[entry.video, default: 0]
+                if entry.plays == previous {
+                    violations.append(AuditViolation(
+                        rule: .unchangedCount, sequence: call.sequence, video: entry.video,
+                        detail: "count \(entry.plays) already published"))
+                } else if entry.plays < previous {
+                    violations.append(AuditViolation(
+                        rule: .countDecreased, sequence: call.sequence, video: entry.video,
+                        detail: "count \(entry.plays) after \(previous)"))
+                }
+                if entry.plays > previous {
+                    lastPublished[entry.video] = entry.plays
+                    history[entry.video, default: []].append((call.publishedAt, entry.plays))
+                }
+            }
+        }
+
+        // The instant each batch was read: its last play's receive time.
+        var batchTime: [Int: WallNanoseconds] = [:]
+        for record in receipts { batchTime[record.batch] = max(batchTime[record.batch] ?? .min, record.receivedAt) }
+
+        // Rules 1 and 2, play by play: the n-th play of a video is visible from the first call carrying ≥ n.
+        var ordinal: [VideoID: Int] = [:]
+        var cursor: [VideoID: Int] = [:]
+        for record in receipts {
+            let n = ordinal[record.video, default: 0] + 1
+            ordinal[record.video] = n
+            let calls = history[record.video] ?? []
+            var index = cursor[record.video, default: 0]
+            while index < calls.count, calls[index].plays < n { index += 1 }
+            cursor[record.video] = index
+            let visibleAt = index < calls.count ? calls[index].at : nil
+            let readAt = batchTime[record.batch] ?? record.receivedAt
+            if n <= configuration.realtimeThreshold {
+                if !isVisible(visibleAt, by: readAt.saturatingAdd(realtimeGrace)) {
+                    let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(readAt)) / 1e6) ms after" } ?? "never visible after"
+                    violations.append(AuditViolation(
+                        rule: .realtimeNotPublished, video: record.video,
+                        unavoidable: false,
+                        detail: "play \(n) (\(when) batch \(record.batch) was read)"))
+                }
+            } else {
+                let deadline = record.queuedAt.saturatingAdd(configuration.maxStaleness)
+                if !isVisible(visibleAt, by: deadline) {
+                    let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(record.queuedAt)) / 1e6) ms" } ?? "never visible"
+                    violations.append(AuditViolation(
+                        rule: .heldPlayStale, video: record.video,
+                        unavoidable: record.receivedAt > deadline,
+                        detail: "play \(n) \(when) after it was queued"))
+                }
+            }
+        }
+
+        // Final counts.
+        var videos = Set(ordinal.keys)
+        videos.formUnion(finalPublished.keys)
+        for video in videos.sorted() {
+            let received = ordinal[video, default: 0]
+            let published = finalPublished[video, default: 0]
+            if received != published {
+                violations.append(AuditViolation(
+                    rule: .finalCountMismatch, video: video,
+                    detail: "received \(received) plays, last published \(published)"))
+            }
+        }
+        return violations
+    }
+
+    private static func isVisible(_ visibleAt: WallNanoseconds?, by limit: WallNanoseconds) -> Bool {
+        guard let visibleAt else { return false }
+        return visibleAt <= limit
+    }
+}

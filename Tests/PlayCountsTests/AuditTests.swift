@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+@testable import PlayCounts
+
+@Suite("Audit and logs")
+struct AuditTests {
+    func receipt(_ v: VideoID, _ queued: WallNanoseconds, _ received: WallNanoseconds, batch: Int) -> ReceiptRecord {
+        ReceiptRecord(atMs: 0, video: v, queuedAt: queued, receivedAt: received, batch: batch)
+    }
+
+    @Test("a clean run has no violations")
+    func cleanRun() {
+        let receipts = [receipt(video(1), t0, t0, batch: 1), receipt(video(2), t0, t0, batch: 1)]
+        let calls = [PublishCall(sequence: 1, publishedAt: t0, counts: [
+            VideoCount(video: video(1), plays: 1), VideoCount(video: video(2), plays: 1),
+        ])]
+        #expect(PublishAudit.check(receipts: receipts, calls: calls, realtimeGrace: 0).isEmpty)
+    }
+
+    @Test("every rule is checked")
+    func eachRule() {
+        let configuration = PublishPolicyConfiguration(realtimeThreshold: 1)
+        var receipts = (1...21).map { receipt(video($0), t0, t0, batch: 1) }
+        receipts.append(receipt(video(1), t0 + second, t0 + second, batch: 2))  // held play of video 1
+        receipts.append(receipt(video(30), t0 + second, t0 + second, batch: 2))  // realtime, never published
+        receipts.append(receipt(video(2), t0, t0 + 61 * second, batch: 3))  // read late
+        let calls = [
+            PublishCall(sequence: 1, publishedAt: t0, counts: (1...21).map { VideoCount(video: video($0), plays: 1) }),
+            PublishCall(sequence: 2, publishedAt: t0 + 62 * second, counts: [
+                VideoCount(video: video(1), plays: 2), VideoCount(video: video(2), plays: 2),
+                VideoCount(video: video(3), plays: 1),
+            ]),
+            PublishCall(sequence: 3, publishedAt: t0 + 63 * second, counts: [VideoCount(video: video(4), plays: 0)]),
+        ]
+        let violations = PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration)
+        let rules = violations.map(\.rule)
+        #expect(rules.filter { $0 == .callTooLarge }.count == 1)
+        #expect(violations.contains { $0.rule == .unchangedCount && $0.video == video(3) && $0.sequence == 2 })
+        #expect(violations.contains { $0.rule == .countDecreased && $0.video == video(4) })
+        #expect(violations.contains { $0.rule == .realtimeNotPublished && $0.video == video(30) })
+        #expect(violations.contains { $0.rule == .heldPlayStale && $0.video == video(1) && !$0.unavoidable })
+        #expect(violations.contains { $0.rule == .heldPlayStale && $0.video == video(2) && $0.unavoidable })
+        #expect(violations.contains { $0.rule == .finalCountMismatch && $0.video == video(30) })
+        #expect(violations.contains { $0.rule == .finalCountMismatch && $0.video == video(4) })
+        #expect(violations.count == 8, "\(violations)")
+    }
+
+    @Test("a realtime play published after the grace is reported")
+    func realtimeGrace() {
+        let receipts = [receipt(video(1), t0, t0, batch: 1)]
+        let calls = [PublishCall(sequence: 1, publishedAt: t0 + 2 * second, counts: [VideoCount(video: video(1), plays: 1)])]
+        #expect(PublishAudit.check(receipts: receipts, calls: calls).map(\.rule) == [.realtimeNotPublished])
+        #expect(PublishAudit.check(receipts: receipts, calls: calls, realtimeGrace: 3 * second).isEmpty)
+    }
+
+    @Test("RFC 3339 timestamps format and parse exactly")
+    func rfc3339() {
+        #expect(RFC3339.format(0) == "1970-01-01T00:00:00.000000Z")
+        #expect(RFC3339.format(1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456Z")
+        #expect(RFC3339.format(951_782_400 * second) == "2000-02-29T00:00:00.000000Z")
+        #expect(RFC3339.format(-1_000) == "1969-12-31T23:59:59.999999Z")
+        #expect(RFC3339.parse("2023-11-14T22:13:20.123456Z") == 1_700_000_000_123_456_000)
+        #expect(RFC3339.parse("2023-11-14T23:13:20.5+01:00") == 1_700_000_000_500_000_000)
+        #expect(RFC3339.parse("2023-11-14T22:13:20Z") == 1_700_000_000 * second)
+        for bad in ["", "2023-11-14", "2023-13-01T00:00:00Z", "2023-02-29T00:00:00Z", "2023-11-14T22:13:20.Z",
+                    "2023-11-14T22:13:20.1", "2023-11-14T22:13:20Zjunk", "\u{0}\u{ff}garbage"] {
+            #expect(RFC3339.parse(bad) == nil, "\(bad)")
+        }
+        var generator = SeededGenerator(seed: 9)
+        for _ in 0..<1_000 {
+            let micros = Int64.random(in: -1_000_000_000_000_000...4_000_000_000_000_000, using: &generator)
+            #expect(RFC3339.parse(RFC3339.format(micros * 1_000)) == micros * 1_000)
+        }
+    }
+
+    @Test("publish log lines round-trip and bad lines are reported with their number")
+    func publishLog() throws {
+        let call = PublishCall(sequence: 7, publishedAt: 1_700_000_000_123_456_000, counts: [
+            VideoCount(video: video(2), plays: 150), VideoCount(video: video(1), plays: 3),
+        ])
+        let line = PublishLog.line(for: call)
+        #expect(line.hasPrefix("{\"sequence\": 7, \"published_at\": \"2023-11-14T22:13:20.123456Z\", \"counts\": {"))
+        let parsed = try PublishLog.parse(line: line)
+        #expect(parsed.sequence == 7)
+        #expect(parsed.publishedAt == call.publishedAt)
+        #expect(parsed.counts == call.counts.sorted { $0.video < $1.video })
+        let text = line + "\n\n" + PublishLog.line(for: PublishCall(sequence: 8, publishedAt: 0, counts: [])) + "\n"
+        #expect(try PublishLog.parse(text: text).map(\.sequence) == [7, 8])
+        for bad in ["{", "{\"sequence\": 1}", "{\"sequence\": 1, \"published_at\": \"yesterday\", \"counts\": {}}",
+                    "{\"sequence\": 1, \"published_at\": \"2023-11-14T22:13:20Z\", \"counts\": {\"nope\": 1}}"] {
+            #expect(throws: LogParseError.self) { try PublishLog.parse(text: line + "\n" + bad) }
+            do {
+                _ = try PublishLog.parse(text: line + "\n" + bad)
+            } catch {
+                #expect(error.line == 2)
+            }
+        }
+    }
+
+    @Test("receipt log lines round-trip")
+    func receiptLog() throws {
+        let batch = [
+            Play(video: video(1), queuedAt: t0 - 5, receivedAt: t0 + 2_500_000),
+            Play(video: video(2), queuedAt: t0 - 7, receivedAt: t0 + 2_500_000),
+        ]
+        let text = ReceiptLog.lines(for: batch, batchNumber: 3, origin: t0)
+        #expect(text.hasPrefix("{\"at_ms\": 2, \"video_id\": \"\(video(1))\", \"queued_ns\": \(t0 - 5), "))
+        let records = try ReceiptLog.parse(text: text)
+        #expect(records.map(\.play) == batch)
+        #expect(records.map(\.batch) == [3, 3])
+        #expect(records.map(\.atMs) == [2, 2])
+        let minimal = try ReceiptLog.parse(line: "{\"at_ms\": 12, \"video_id\": \"\(video(9))\"}")
+        #expect(minimal.video == video(9))
+        #expect(minimal.receivedAt == 12_000_000)
+        #expect(throws: LogParseError.self) { try ReceiptLog.parse(text: "{\"at_ms\": 1, \"video_id\": \"x\"}") }
+    }
+
+    @Test("audit of a simulated run written to and read back from the logs finds nothing")
+    func logsRoundTripThroughAudit() throws {
+        let configuration = PublishPolicyConfiguration()
+        let trace = liveTrace(seed: 5, videos: ZipfVideos(count: 30, exponent: 1), rate: 20, duration: 300)
+        let result = simulate(trace, configuration: configuration)
+        let publishText = result.calls.map(PublishLog.line(for:)).joined(separator: "\n")
+        var receiptText = ""
+        for (index, batch) in trace.enumerated() {
+            receiptText += ReceiptLog.lines(for: batch.plays, batchNumber: index + 1, origin: trace[0].readAt)
+        }
+        let calls = try PublishLog.parse(text: publishText)
+        let receipts = try ReceiptLog.parse(text: receiptText)
+        #expect(receipts.count == trace.reduce(0) { $0 + $1.plays.count })
+        // Timestamps lose their nanoseconds in the log; a microsecond of grace covers that.
+        #expect(PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: 1_000).isEmpty)
+    }
+}
+
+@Suite("Receipt log file")
+struct ReceiptLogFileTests {
+    @Test("the processor's receipt log written to a file audits clean against its publish log")
+    func fileRoundTrip() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("receipts-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ReceiptLogFile(path: path)
+        let clock = ManualWallClock()
+        let client = InMemoryPublishClient()
+        let processor = PlayProcessor(client: client, clock: clock, receiptSink: file.sink)
+        for n in 1...5 {
+            await processor.receive(plays((1...n).map(video), queuedAt: clock.now()))
+            clock.advance(by: 10_000_000)
+        }
+        await processor.flush()
+        file.close()
+        let receiptLog = try String(contentsOfFile: path, encoding: .utf8)
+        let publishLog = await client.calls.map(PublishLog.line(for:)).joined(separator: "\n")
+        #expect(receiptLog.split(separator: "\n").count == 15)
+        #expect(try PublishAudit.check(receiptLog: receiptLog, publishLog: publishLog).isEmpty)
+        #expect(throws: LogParseError.self) { try PublishAudit.check(receiptLog: "junk", publishLog: publishLog) }
+    }
+}
