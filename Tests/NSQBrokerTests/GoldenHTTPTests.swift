@@ -18,7 +18,7 @@ struct GoldenHTTPTests {
                 let socket = try TestSocket(port: httpPort)
                 socket.send(HTTPTestRequest.make(method: exchange.method, target: exchange.target,
                                                  body: exchange.body, port: httpPort))
-                let response = HTTPTestResponse(raw: try socket.readHTTPResponse())
+                let response = HTTPTestResponse(raw: try await socket.readHTTPResponse())
                 let label = "\(exchange.method) \(exchange.target)"
                 if exchange.includesHead {
                     #expect(response.statusLine == exchange.statusLine, "\(label)")

@@ -22,7 +22,7 @@ struct GoldenTCPTests {
         let section = try #require(Self.transcript.sections.first { $0.title == title })
         try await withBroker { _, tcpPort, _ in
             var replayer = try Replayer(port: tcpPort)
-            for step in section.steps { try replayer.perform(step) }
+            for step in section.steps { try await replayer.perform(step) }
             try replayer.finish()
         }
     }
@@ -43,7 +43,7 @@ struct GoldenTCPTests {
             consumer = try TestSocket(port: port)
         }
 
-        mutating func perform(_ step: GoldenTCPTranscript.Step) throws {
+        mutating func perform(_ step: GoldenTCPTranscript.Step) async throws {
             switch step {
             case .client(let bytes, let toProducer):
                 let substituted = substitute(bytes)
@@ -57,14 +57,14 @@ struct GoldenTCPTests {
             case .server(let bytes):
                 let expected = Self.frame(bytes)
                 if lastWasProducer, let producer {
-                    let actual = try producer.readNonHeartbeat()
+                    let actual = try await producer.readNonHeartbeat()
                     #expect(actual == expected, "producer frame")
                 } else {
-                    try expectOnConsumer(expected)
+                    try await expectOnConsumer(expected)
                 }
             case .serverClosed:
                 let socket = lastWasProducer ? producer! : consumer
-                let frames = try socket.readUntilClosed()
+                let frames = try await socket.readUntilClosed()
                 #expect(frames.allSatisfy { $0.isHeartbeat }, "no frame expected before the close, got \(frames)")
                 #expect(unmatched.allSatisfy { $0.isHeartbeat }, "unexpected frames \(unmatched)")
             }
@@ -74,7 +74,7 @@ struct GoldenTCPTests {
             #expect(unmatched.allSatisfy { $0.isHeartbeat }, "frames the transcript does not have: \(unmatched)")
         }
 
-        private mutating func expectOnConsumer(_ expected: TestSocket.Frame) throws {
+        private mutating func expectOnConsumer(_ expected: TestSocket.Frame) async throws {
             let deadline = ContinuousClock.now + .seconds(6)
             while true {
                 if let index = unmatched.firstIndex(where: { matches(expected, $0) }) {
@@ -86,7 +86,7 @@ struct GoldenTCPTests {
                     return
                 }
                 do {
-                    unmatched.append(try consumer.readFrame(timeout: deadline - ContinuousClock.now))
+                    unmatched.append(try await consumer.readFrame(timeout: deadline - ContinuousClock.now))
                 } catch {
                     Issue.record("expected \(expected) (\(expected.text)); received meanwhile: \(unmatched) — \(error)")
                     throw error

@@ -84,12 +84,15 @@ final class TestSocket {
     }
 
     /// Reads more bytes, waiting at most until `deadline`; false on timeout, throws when the peer closed.
-    private func fill(until deadline: ContinuousClock.Instant) throws -> Bool {
-        let remaining = deadline - ContinuousClock.now
-        guard remaining > .zero else { return false }
+    /// Never blocks a thread: it polls without waiting and sleeps between polls, so parallel tests do not
+    /// starve the cooperative thread pool.
+    private func fill(until deadline: ContinuousClock.Instant) async throws -> Bool {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-        guard poll(&poller, 1, milliseconds) > 0 else { return false }
+        while poll(&poller, 1, 0) <= 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+            poller.revents = 0
+        }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         if count <= 0 {
@@ -101,7 +104,7 @@ final class TestSocket {
     }
 
     /// The next whole frame, or a `timeout` / `closed` failure.
-    func readFrame(timeout: Duration = .seconds(5)) throws -> Frame {
+    func readFrame(timeout: Duration = .seconds(5)) async throws -> Frame {
         let deadline = ContinuousClock.now + timeout
         while true {
             if received.count >= 8 {
@@ -113,26 +116,33 @@ final class TestSocket {
                     return frame
                 }
             }
-            guard try fill(until: deadline) else { throw Failure.timeout("a frame") }
+            guard try await fill(until: deadline) else { throw Failure.timeout("a frame") }
         }
     }
 
     /// The next frame that is not a heartbeat.
-    func readNonHeartbeat(timeout: Duration = .seconds(5)) throws -> Frame {
+    func readNonHeartbeat(timeout: Duration = .seconds(5)) async throws -> Frame {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let frame = try readFrame(timeout: deadline - ContinuousClock.now)
+            let frame = try await readFrame(timeout: deadline - ContinuousClock.now)
             if !frame.isHeartbeat { return frame }
         }
     }
 
+    /// The next `count` frames that are not heartbeats.
+    func readNonHeartbeats(_ count: Int, timeout: Duration = .seconds(5)) async throws -> [Frame] {
+        var frames: [Frame] = []
+        while frames.count < count { frames.append(try await readNonHeartbeat(timeout: timeout)) }
+        return frames
+    }
+
     /// Reads until the server closes; returns the frames received meanwhile. Throws on timeout.
-    func readUntilClosed(timeout: Duration = .seconds(5)) throws -> [Frame] {
+    func readUntilClosed(timeout: Duration = .seconds(5)) async throws -> [Frame] {
         let deadline = ContinuousClock.now + timeout
         var frames: [Frame] = []
         while true {
             do {
-                frames.append(try readFrame(timeout: deadline - ContinuousClock.now))
+                frames.append(try await readFrame(timeout: deadline - ContinuousClock.now))
             } catch Failure.closed {
                 return frames
             }
@@ -140,11 +150,11 @@ final class TestSocket {
     }
 
     /// Raw bytes until the peer closes or `timeout` passes.
-    func readAll(timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
+    func readAll(timeout: Duration) async -> (bytes: [UInt8], closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         while true {
             do {
-                if try !fill(until: deadline) { return (received, false) }
+                if try await !fill(until: deadline) { return (received, false) }
             } catch {
                 return (received, true)
             }
@@ -152,7 +162,7 @@ final class TestSocket {
     }
 
     /// Reads one HTTP/1.1 response (head + Content-Length body); returns its raw text.
-    func readHTTPResponse(timeout: Duration = .seconds(5)) throws -> String {
+    func readHTTPResponse(timeout: Duration = .seconds(5)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             let text = String(decoding: received, as: UTF8.self)
@@ -168,7 +178,7 @@ final class TestSocket {
                 }
             }
             do {
-                guard try fill(until: deadline) else { throw Failure.timeout("an HTTP response") }
+                guard try await fill(until: deadline) else { throw Failure.timeout("an HTTP response") }
             } catch Failure.closed {
                 throw Failure.closed
             }
