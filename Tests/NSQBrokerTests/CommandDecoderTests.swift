@@ -41,6 +41,7 @@ struct CommandDecoderTests {
     }()
 
     static let expected: [NSQClientInbound] = [
+        .accepted,
         .command(.identify(body: ByteBuffer(string: #"{"client_id":"x","feature_negotiation":true}"#))),
         .command(.publish(topic: "plays", body: ByteBuffer(string: "hello"))),
         .command(.multiPublish(topic: "plays", bodies: ["a", "bb", "ccc"].map { ByteBuffer(string: $0) })),
@@ -112,22 +113,22 @@ struct CommandDecoderTests {
 
     @Test func bodyChecksHappenBeforeTheBody() {
         // nsqd validates the topic before reading the length, and the length before the body.
-        #expect(Self.decode([Array("  V2PUB bad!topic\n".utf8)]) == [.fatal(.badTopic("PUB", Array("bad!topic".utf8)))])
+        #expect(Self.decode([Array("  V2PUB bad!topic\n".utf8)]) == [.accepted, .fatal(.badTopic("PUB", Array("bad!topic".utf8)))])
         #expect(Self.decode([Array("  V2PUB plays\n".utf8) + [0xFF, 0xFF, 0xFF, 0xFF]])
-                == [.fatal(.badMessage("PUB invalid message body size -1"))])
+                == [.accepted, .fatal(.badMessage("PUB invalid message body size -1"))])
         #expect(Self.decode([Array("  V2PUB plays\n".utf8) + [0x00, 0x20, 0x00, 0x00]])
-                == [.fatal(.badMessage("PUB message too big 2097152 > 1048576"))])
+                == [.accepted, .fatal(.badMessage("PUB message too big 2097152 > 1048576"))])
         #expect(Self.decode([Array("  V2MPUB plays\n".utf8) + [0, 0, 0, 8, 0, 0, 0, 0]])
-                == [.fatal(.badBody("MPUB invalid message count 0"))])
+                == [.accepted, .fatal(.badBody("MPUB invalid message count 0"))])
         #expect(Self.decode([Array("  V2MPUB plays\n".utf8) + [0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0]])
-                == [.fatal(.badMessage("MPUB invalid message(0) body size 0"))])
+                == [.accepted, .fatal(.badMessage("MPUB invalid message(0) body size 0"))])
         #expect(Self.decode([Array("  V2DPUB plays 99999999999\n".utf8)])
-                == [.fatal(.invalid("DPUB timeout 99999999999 out of range 0-3600000"))])
+                == [.accepted, .fatal(.invalid("DPUB timeout 99999999999 out of range 0-3600000"))])
         #expect(Self.decode([Array("  V2DPUB plays x1\n".utf8)])
-                == [.fatal(.invalid("DPUB could not parse timeout x1"))])
+                == [.accepted, .fatal(.invalid("DPUB could not parse timeout x1"))])
         #expect(Self.decode([Array("  V2IDENTIFY\n".utf8) + [0, 0x60, 0, 0]])
-                == [.fatal(.badBody("IDENTIFY body too big 6291456 > 5242880"))])
-        #expect(Self.decode([Array("  V2PUB\n".utf8)]) == [.fatal(.invalid("PUB insufficient number of parameters"))])
+                == [.accepted, .fatal(.badBody("IDENTIFY body too big 6291456 > 5242880"))])
+        #expect(Self.decode([Array("  V2PUB\n".utf8)]) == [.accepted, .fatal(.invalid("PUB insufficient number of parameters"))])
     }
 
     @Test func identifyAfterSubscribeIsRefusedBeforeItsBody() {
@@ -137,7 +138,7 @@ struct CommandDecoderTests {
 
     @Test func overlongLineClosesSilently() {
         let output = Self.decode([Array("  V2".utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 20_000)])
-        #expect(output == [.closeSilently])
+        #expect(output == [.accepted, .closeSilently])
     }
 
     @Test func quotesNamesLikeGo() {

@@ -92,7 +92,8 @@ final class ClientConnection: ChannelInboundHandler {
             remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
         }
         lastCommandAt = .now()
-        restartHeartbeat()
+        // Until the magic arrives only the read deadline runs (two default intervals, nsqd's 60 s client timeout).
+        if let interval = heartbeatInterval { scheduleIdleCheck(interval: interval) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -139,6 +140,8 @@ final class ClientConnection: ChannelInboundHandler {
         guard state != .closed else { return }
         lastCommandAt = .now()
         switch unwrapInboundIn(data) {
+        case .accepted:
+            restartHeartbeat()
         case .fatal(let error):
             fail(error)
         case .closeSilently:
@@ -302,7 +305,7 @@ final class ClientConnection: ChannelInboundHandler {
         try requireSubscribedOrClosing("FIN")
         guard let channel = subscribedChannel else { throw .invalid("cannot FIN in current state") }
         if let refusal = channel.finish(id, clientID: self.id) {
-            throw NSQBrokerError(code: "E_FIN_FAILED", "FIN \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("FIN", id, refusal)
         }
         finishCount &+= 1
         settled()
@@ -322,7 +325,7 @@ final class ClientConnection: ChannelInboundHandler {
         let delay = TimeAmount.nanoseconds(nanoseconds < 0 ? 0 : min(nanoseconds, maximum))
         guard let channel = subscribedChannel else { throw .invalid("cannot REQ in current state") }
         if let refusal = channel.requeue(id, clientID: self.id, delay: delay) {
-            throw NSQBrokerError(code: "E_REQ_FAILED", "REQ \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("REQ", id, refusal)
         }
         requeueCount &+= 1
         settled()
@@ -335,7 +338,7 @@ final class ClientConnection: ChannelInboundHandler {
         let id = try Self.messageID(params[1])
         guard let channel = subscribedChannel else { throw .invalid("cannot TOUCH in current state") }
         if let refusal = channel.touch(id, clientID: self.id, timeout: messageTimeout) {
-            throw NSQBrokerError(code: "E_TOUCH_FAILED", "TOUCH \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("TOUCH", id, refusal)
         }
     }
 
@@ -349,6 +352,16 @@ final class ClientConnection: ChannelInboundHandler {
 
     private func requireSubscribedOrClosing(_ command: String) throws(NSQBrokerError) {
         guard state == .subscribed || state == .closing else { throw .invalid("cannot \(command) in current state") }
+    }
+
+    /// The non-fatal `E_FIN_FAILED` / `E_REQ_FAILED` / `E_TOUCH_FAILED`, quoting the id's raw bytes as nsqd does.
+    private static func responseFailure(_ command: String, _ id: NSQMessageID, _ refusal: String) -> NSQBrokerError {
+        var idBytes: [UInt8] = []
+        withUnsafeBytes(of: id.high.bigEndian) { idBytes += $0 }
+        withUnsafeBytes(of: id.low.bigEndian) { idBytes += $0 }
+        return NSQBrokerError(
+            code: "E_\(command)_FAILED", description: Array("\(command) ".utf8) + idBytes + Array(" failed \(refusal)".utf8),
+            isFatal: false)
     }
 
     private static func messageID(_ bytes: [UInt8]) throws(NSQBrokerError) -> NSQMessageID {
