@@ -225,4 +225,36 @@ struct DeliveryTests {
             }
         }
     }
+
+    @Test func bufferedOutputFlushesAtOnceWhenTheClientIsNoLongerReady() async throws {
+        try await withBroker { broker, port, _ in
+            let socket = try await Self.consumer(port: port, channel: "full", rdy: 1,
+                                                 identify: #"{"output_buffer_timeout":5000}"#)
+            try await eventually("ready") {
+                await broker.stats().topic("plays")?.channel("full")?.clients.first?.readyCount == 1
+            }
+            let started = ContinuousClock.now
+            try await broker.publish(topic: "plays", bodies: Self.bodies(["now"]))
+            #expect(try await socket.readNonHeartbeat(timeout: .seconds(3)).body == Array("now".utf8))
+            #expect(ContinuousClock.now - started < .milliseconds(2500))
+        }
+    }
+
+    /// nsqd v1.3.0 measured: `output_buffer_timeout` -1 with a buffered size keeps messages until another
+    /// flush (here the heartbeat).
+    @Test func noBufferTimeoutWaitsForTheNextFlush() async throws {
+        try await withBroker { broker, port, _ in
+            let socket = try await Self.consumer(port: port, channel: "stuck", rdy: 10,
+                                                 identify: #"{"output_buffer_timeout":-1,"heartbeat_interval":1000}"#)
+            try await eventually("ready") {
+                await broker.stats().topic("plays")?.channel("stuck")?.clients.first?.readyCount == 10
+            }
+            try await broker.publish(topic: "plays", bodies: Self.bodies(["held"]))
+            let started = ContinuousClock.now
+            let first = try await socket.readFrame(timeout: .seconds(3))
+            #expect(first.body == Array("held".utf8))
+            #expect(try await socket.readFrame(timeout: .milliseconds(200)).isHeartbeat)
+            #expect(ContinuousClock.now - started > .milliseconds(300))
+        }
+    }
 }
