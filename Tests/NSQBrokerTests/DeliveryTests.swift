@@ -257,4 +257,28 @@ struct DeliveryTests {
             #expect(ContinuousClock.now - started > .milliseconds(300))
         }
     }
+
+    @Test func ephemeralChannelAndTopicGoAwayWithTheirLastClient() async throws {
+        try await withBroker { broker, port, _ in
+            let socket = try await Self.consumer(port: port, topic: "t#ephemeral", channel: "c#ephemeral", rdy: 1)
+            try await eventually("subscribed") { await broker.stats().topic("t#ephemeral")?.channel("c#ephemeral") != nil }
+            socket.send("CLS\n")
+            #expect(try await socket.readNonHeartbeat().text == "CLOSE_WAIT")
+            #expect(try await socket.readUntilClosed().allSatisfy { $0.isHeartbeat })
+            try await eventually("deleted") { await broker.stats().topic("t#ephemeral") == nil }
+        }
+    }
+
+    @Test func deletingATopicDisconnectsItsSubscribers() async throws {
+        try await withBroker { broker, port, http in
+            let socket = try await Self.consumer(port: port, topic: "gone", channel: "c", rdy: 1)
+            try await broker.publish(topic: "gone", bodies: Self.bodies(["in flight"]))
+            _ = try await socket.readNonHeartbeat()
+            let deleted = try await HTTPAPITests.request(http, "POST", "/topic/delete?topic=gone")
+            #expect(deleted.status == 200)
+            #expect(try await socket.readUntilClosed().allSatisfy { $0.isHeartbeat })
+            #expect(await broker.stats().topic("gone") == nil)
+            try await RobustnessTests.assertStillServes(broker, port: port)
+        }
+    }
 }

@@ -58,6 +58,7 @@ final class ClientConnection: ChannelInboundHandler {
     private var heartbeatTask: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
     private var lastCommandAt = NIODeadline.now()
+    private var isTornDown = false
 
     init(core: BrokerCore) {
         self.core = core
@@ -107,7 +108,8 @@ final class ClientConnection: ChannelInboundHandler {
     }
 
     private func tearDown() {
-        guard state != .closed || subscribedChannel != nil || heartbeatTask != nil else { return }
+        guard !isTornDown else { return }
+        isTornDown = true
         state = .closed
         heartbeatTask?.cancel()
         heartbeatTask = nil
