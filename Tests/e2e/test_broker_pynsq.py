@@ -290,3 +290,43 @@ def test_broker_stops_on_sigterm(broker_factory):
     assert broker.http("GET", "/ping") == b"OK"
     broker.process.terminate()
     assert broker.process.wait(timeout=5) == 0
+
+
+def test_two_readers_share_a_channel_and_another_channel_gets_everything(broker_factory):
+    broker = broker_factory()
+    bodies = broker_bodies(400, prefix="shared")
+    shared = {"a": [], "b": []}
+    audit = []
+
+    def collector(bucket):
+        def handler(message):
+            bucket.append(message.body)
+            return True
+        return handler
+
+    async def scenario():
+        writer = nsq.Writer([broker.tcp_address])
+        readers = [
+            nsq.Reader(topic="plays", channel="shared", message_handler=collector(shared["a"]),
+                       nsqd_tcp_addresses=[broker.tcp_address], max_in_flight=10),
+            nsq.Reader(topic="plays", channel="shared", message_handler=collector(shared["b"]),
+                       nsqd_tcp_addresses=[broker.tcp_address], max_in_flight=10),
+            nsq.Reader(topic="plays", channel="audit", message_handler=collector(audit),
+                       nsqd_tcp_addresses=[broker.tcp_address], max_in_flight=10),
+        ]
+        try:
+            await broker_wait_for(lambda: all(r.conns for r in readers), what="reader connections")
+            await broker_wait_for(
+                lambda: (broker.channel_stats("plays", "shared") or {}).get("client_count") == 2,
+                what="both shared readers subscribed")
+            await broker_publish(writer, "plays", bodies)
+            await broker_wait_for(lambda: len(shared["a"]) + len(shared["b"]) >= len(bodies) and len(audit) >= len(bodies),
+                                  what="all messages on both channels")
+            await asyncio.sleep(0.3)
+        finally:
+            broker_close(*readers, writer)
+
+    broker_run(scenario)
+    assert sorted(shared["a"] + shared["b"]) == sorted(bodies)
+    assert shared["a"] and shared["b"], "both readers of the shared channel got messages"
+    assert sorted(audit) == sorted(bodies)
