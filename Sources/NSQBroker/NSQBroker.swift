@@ -103,7 +103,7 @@ public final class NSQBroker: Sendable {
         }
     }
 
-    /// Closes both listeners and every client connection.
+    /// Closes both listeners and every client connection. A stopped broker is not meant to be started again.
     public func stop() async throws {
         let (tcp, http) = listeners.withLockedValue { value in
             defer { value = Listeners() }
