@@ -85,7 +85,11 @@ let package = Package(
         ),
 
         .testTarget(name: "NSQTests", dependencies: ["NSQ", "NSQBroker", .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "NSQBrokerTests", dependencies: ["NSQBroker", "NSQ", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "NSQBrokerTests",
+            dependencies: ["NSQBroker", "NSQ", .product(name: "NIOEmbedded", package: "swift-nio")],
+            exclude: ["Resources"]  // the nsqd transcripts, read by path in the golden tests
+        ),
         .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
         .testTarget(name: "PlayShellTests", dependencies: ["PlayShell"]),
     ]
