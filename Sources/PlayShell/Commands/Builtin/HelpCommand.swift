@@ -1,0 +1,33 @@
+import ArgumentParser
+
+/// `help` lists the commands; `help NAME` prints the same text as `NAME --help`.
+struct HelpCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "help",
+        abstract: "List the commands, or show how to use one.",
+        discussion: "'help NAME' prints the same text as 'NAME --help'.")
+
+    @Argument(help: "The command to explain.")
+    var command: String?
+
+    func run(in shell: ShellContext) async throws {
+        if let command {
+            guard let entry = shell.commands.entry(named: command) else {
+                throw ShellError("no command '\(command)'; type 'help' for the list of commands")
+            }
+            shell.out.print(ShellContext.helpText(for: entry.type))
+            return
+        }
+        var table = Table(columns: ["COMMAND", "DESCRIPTION"])
+        for entry in shell.commands.entries {
+            let aliases = entry.aliases.isEmpty ? "" : " (also: \(entry.aliases.joined(separator: ", ")))"
+            table.append([entry.name, entry.type.configuration.abstract + aliases])
+        }
+        shell.printTable(table)
+        shell.out.print("\nType 'help NAME' or 'NAME --help' for details.")
+    }
+
+    static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]? {
+        request.previousWords.isEmpty ? shell.commands.allNames : []
+    }
+}
