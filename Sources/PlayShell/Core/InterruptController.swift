@@ -39,6 +39,9 @@ final class InterruptController: Sendable {
         }
     }
 
+    /// True while a command is running (tests wait on it before interrupting).
+    var hasRunningCommand: Bool { state.withLock { !$0.cancellers.isEmpty } }
+
     /// True (once) when an interrupt cancelled a command since the last call.
     func takeInterrupted() -> Bool {
         state.withLock { state in

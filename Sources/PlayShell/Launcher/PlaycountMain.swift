@@ -36,8 +36,7 @@ public enum PlaycountMain {
                 return ExitStatus.success
             }
             FileDescriptorSink(descriptor: 2).write(
-                "playcount: \(PlaycountOptions.message(for: error))\n"
-                    + "Usage: see 'playcount --help'.\n")
+                "playcount: \(PlaycountOptions.message(for: error)) (see 'playcount --help')\n")
             return ExitStatus.usage
         }
 

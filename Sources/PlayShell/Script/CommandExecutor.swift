@@ -30,7 +30,7 @@ extension ShellContext {
         }
         let task = Task { try await command.run(in: self) }
         let token = interrupts.beginCommand { task.cancel() }
-        defer { _ = interrupts.endCommand(token) }
+        defer { interrupts.endCommand(token) }
         do {
             try await withTaskCancellationHandler {
                 try await task.value

@@ -49,14 +49,14 @@ enum LineReader {
         return stream
     }
 
-    /// The whole content of the file at `path`, or a one-line reason it could not be read.
+    /// The whole content of the file at `path`, or the reason (`No such file or directory`) it could not be read.
     static func readFile(_ path: String) -> Result<[UInt8], ShellError> {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return .failure(ShellError("cannot read '\(path)': \(String(cString: strerror(errno)))")) }
+        guard descriptor >= 0 else { return .failure(ShellError(String(cString: strerror(errno)))) }
         defer { close(descriptor) }
         var status = stat()
         if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-            return .failure(ShellError("cannot read '\(path)': is a directory"))
+            return .failure(ShellError("is a directory"))
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -64,7 +64,7 @@ enum LineReader {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return .failure(ShellError("cannot read '\(path)': \(String(cString: strerror(errno)))"))
+                return .failure(ShellError(String(cString: strerror(errno))))
             }
             if count == 0 { break }
             bytes.append(contentsOf: buffer[0..<count])

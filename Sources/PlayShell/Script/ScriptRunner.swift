@@ -44,7 +44,7 @@ public struct ScriptRunner: Sendable {
         let bytes: [UInt8]
         switch LineReader.readFile(resolved) {
         case .success(let content): bytes = content
-        case .failure(let error): throw error
+        case .failure(let reason): throw ShellError("cannot read '\(path)': \(reason.message)")
         }
         let frame = ScriptFrame(
             name: frames.isEmpty ? path : Self.displayName(resolved),
