@@ -133,3 +133,11 @@ import Testing
         #expect(captured.out.text == "ok\n")
     }
 }
+
+@Suite struct ErrorLineTests {
+    @Test func controlCharactersInErrorsAreEscaped() async {
+        let captured = CapturedShell()
+        _ = await captured.run(["bad\u{1B}[31mname\u{2028}x"], name: "e.pc")
+        #expect(captured.err.text == "e.pc:1: error: unknown command 'bad\\u{1B}[31mname\\u{2028}x'; type 'help' for the list of commands\n")
+    }
+}

@@ -125,7 +125,7 @@ public struct ScriptRunner: Sendable {
         switch result {
         case .failed(let message?):
             let prefix = shell.location.map { "\($0): " } ?? ""
-            shell.err.print("\(prefix)error: \(message)")
+            shell.err.print("\(prefix)error: \(message.escapingControlCharacters)")
         case .interrupted:
             let prefix = shell.location.map { "\($0): " } ?? ""
             shell.err.print("\(prefix)interrupted")
