@@ -145,4 +145,8 @@ void playcount_rl_configure(const char *name) {
     rl_catch_signals = 0;
     rl_getc_function = interruptible_getc;
     rl_completion_append_character = ' ';
+    /* Words are separated the way the shell's tokenizer separates them (libedit's default also breaks at
+       = < > and quotes, which would split `expect calls <=` oddly). */
+    rl_basic_word_break_characters = " \t\n";
+    rl_completer_word_break_characters = (char *)" \t\n";
 }

@@ -129,3 +129,26 @@ struct ProbeCommand: ShellCommand {
         #expect(ContinuousClock.now - start < .seconds(10))
     }
 }
+
+@Suite struct InterruptControllerTests {
+    @Test func effectsFollowTheMode() {
+        let controller = InterruptController()
+        #expect(controller.interrupt() == .idle)
+        controller.setPrompting(true)
+        #expect(controller.interrupt() == .abandonPrompt)
+        controller.setPrompting(false)
+        let cancelled = Locked(0)
+        let token = controller.beginCommand { cancelled.withLock { $0 += 1 } }
+        #expect(controller.interrupt() == .cancelledCommand)
+        #expect(controller.interrupt() == .cancelledCommand)
+        #expect(controller.interrupt() == .forceQuit)
+        #expect(cancelled.current == 3)
+        #expect(controller.takeInterrupted())
+        #expect(!controller.takeInterrupted())
+        controller.endCommand(token)
+        #expect(controller.interrupt() == .idle)
+        let next = controller.beginCommand {}
+        #expect(controller.interrupt() == .cancelledCommand)
+        controller.endCommand(next)
+    }
+}

@@ -215,3 +215,52 @@ def test_ten_thousand_random_lines_never_crash(playcount):
     assert error_lines, "random input should produce some errors"
     assert all(line.startswith("<stdin>:") and ": error: " in line for line in error_lines), \
         [line for line in error_lines if not line.startswith("<stdin>:")][:5]
+
+
+def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin, tmp_path):
+    process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=isolated_env(tmp_path))
+    try:
+        process.stdin.write(b"echo ready\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == b"ready\n"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdin.close()
+
+
+def test_piped_commands_run_as_they_arrive(playcount_bin, tmp_path):
+    process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=isolated_env(tmp_path))
+    try:
+        process.stdin.write(b"echo first\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == b"first\n"  # answered before stdin is closed
+        process.stdin.write(b"echo second\n")
+        process.stdin.close()
+        assert process.wait(timeout=10) == 0
+        assert process.stdout.read() == b"second\n"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_reader_that_goes_away_does_not_crash_the_shell(playcount_bin, tmp_path):
+    script = tmp_path / "many.pc"
+    script.write_text("help\n" * 2000 + "echo done\n")
+    process = subprocess.Popen([str(playcount_bin), str(script)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=isolated_env(tmp_path))
+    try:
+        process.stdout.readline()
+        process.stdout.close()  # like `playcount … | head -1`
+        assert process.wait(timeout=60) == 0
+        assert process.stderr.read() == b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

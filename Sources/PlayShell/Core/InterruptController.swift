@@ -12,7 +12,12 @@ final class InterruptController: Sendable {
         var cancellers: [Int: @Sendable () -> Void] = [:]
         var nextToken = 0
         var interrupted = false
+        /// Ctrl-C presses while the same command keeps running.
+        var pressesWhileRunning = 0
     }
+
+    /// A command that ignores this many Ctrl-C presses makes the program exit (status 130).
+    static let forceQuitPresses = 3
 
     private let state = Locked(State())
 
@@ -35,7 +40,10 @@ final class InterruptController: Sendable {
     func endCommand(_ token: Int) {
         state.withLock { state in
             state.cancellers[token] = nil
-            if state.cancellers.isEmpty, state.mode == .command { state.mode = .idle }
+            if state.cancellers.isEmpty {
+                state.pressesWhileRunning = 0
+                if state.mode == .command { state.mode = .idle }
+            }
         }
     }
 
@@ -50,14 +58,35 @@ final class InterruptController: Sendable {
         }
     }
 
-    /// Handles one Ctrl-C; returns what happened so the caller can act outside the lock.
+    /// What a Ctrl-C did, for the caller to finish outside the lock.
+    enum Effect: Sendable, Equatable {
+        /// The running command was asked to stop.
+        case cancelledCommand
+        /// The running command ignored several Ctrl-C presses: leave the program.
+        case forceQuit
+        /// The user was typing: the prompt must drop its line.
+        case abandonPrompt
+        /// Nothing was running (a script waiting for input).
+        case idle
+    }
+
+    /// Handles one Ctrl-C: cancels the running command(s) and says what else to do.
     @discardableResult
-    func interrupt() -> Mode {
-        let (mode, cancellers) = state.withLock { state -> (Mode, [@Sendable () -> Void]) in
-            if state.mode == .command { state.interrupted = true }
-            return (state.mode, Array(state.cancellers.values))
+    func interrupt() -> Effect {
+        let (effect, cancellers) = state.withLock { state -> (Effect, [@Sendable () -> Void]) in
+            switch state.mode {
+            case .prompt:
+                return (.abandonPrompt, [])
+            case .idle:
+                return (.idle, [])
+            case .command:
+                state.interrupted = true
+                state.pressesWhileRunning += 1
+                let effect: Effect = state.pressesWhileRunning >= Self.forceQuitPresses ? .forceQuit : .cancelledCommand
+                return (effect, Array(state.cancellers.values))
+            }
         }
         for cancel in cancellers { cancel() }
-        return mode
+        return effect
     }
 }

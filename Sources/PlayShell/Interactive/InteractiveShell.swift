@@ -28,7 +28,7 @@ struct InteractiveShell {
                 shell.out.print()
                 continue loop
             case .line(let line):
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                if !line.trimmingCharacters(in: .whitespaces).isEmpty, line != lines.last {
                     editor.addHistory(line)
                     lines.append(line)
                 }

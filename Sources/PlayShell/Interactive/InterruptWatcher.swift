@@ -3,7 +3,8 @@ import Foundation
 
 /// Turns SIGINT into shell behaviour. A C handler writes a byte to a self-pipe for each Ctrl-C; a dedicated
 /// thread reads the pipe and asks the `InterruptController`: a running command is cancelled, the prompt
-/// drops its line, and a script waiting for input ends with status 130.
+/// drops its line, a script waiting for input ends with status 130, and a command that ignores three
+/// presses in a row ends the program with status 130.
 enum InterruptWatcher {
     static func start(controller: InterruptController, interactive: Bool) {
         let descriptor = playcount_sigint_install()
@@ -15,11 +16,14 @@ enum InterruptWatcher {
                 if count < 0, errno == EINTR { continue }
                 if count <= 0 { return }
                 switch controller.interrupt() {
-                case .prompt:
+                case .abandonPrompt:
                     playcount_prompt_interrupt()
                 case .idle:
                     if !interactive { exit(ExitStatus.interrupted) }
-                case .command:
+                case .forceQuit:
+                    FileDescriptorSink(descriptor: 2).write("\nplaycount: the command ignored Ctrl-C; leaving\n")
+                    exit(ExitStatus.interrupted)
+                case .cancelledCommand:
                     break
                 }
             }

@@ -50,6 +50,8 @@ public enum PlaycountMain {
             shell.err.print("playcount: cannot start: \(error)")
             return ExitStatus.commandFailed
         }
+        // A reader that goes away (`playcount … | head`) must not kill the shell: writes just fail.
+        signal(SIGPIPE, SIG_IGN)
         InterruptWatcher.start(controller: shell.interrupts, interactive: interactive)
 
         let status: Int32

@@ -23,7 +23,7 @@ public enum LineTokenizer {
         var words: [String] = []
         var current = ""
         var inWord = false
-        var iterator = Array(line.unicodeScalars)
+        let scalars = Array(line.unicodeScalars)
         var index = 0
 
         func flush() {
@@ -34,8 +34,8 @@ public enum LineTokenizer {
             }
         }
 
-        while index < iterator.count {
-            let scalar = iterator[index]
+        while index < scalars.count {
+            let scalar = scalars[index]
             switch scalar {
             case " ", "\t", "\r", "\n":
                 flush()
@@ -43,21 +43,21 @@ public enum LineTokenizer {
             case "#" where !inWord:
                 return words
             case "\\":
-                guard index + 1 < iterator.count else { throw .trailingBackslash }
-                current.unicodeScalars.append(iterator[index + 1])
+                guard index + 1 < scalars.count else { throw .trailingBackslash }
+                current.unicodeScalars.append(scalars[index + 1])
                 inWord = true
                 index += 2
             case "'":
                 inWord = true
                 index += 1
                 var closed = false
-                while index < iterator.count {
-                    if iterator[index] == "'" {
+                while index < scalars.count {
+                    if scalars[index] == "'" {
                         closed = true
                         index += 1
                         break
                     }
-                    current.unicodeScalars.append(iterator[index])
+                    current.unicodeScalars.append(scalars[index])
                     index += 1
                 }
                 if !closed { throw .unterminatedSingleQuote }
@@ -65,17 +65,17 @@ public enum LineTokenizer {
                 inWord = true
                 index += 1
                 var closed = false
-                while index < iterator.count {
-                    let inner = iterator[index]
+                while index < scalars.count {
+                    let inner = scalars[index]
                     if inner == "\"" {
                         closed = true
                         index += 1
                         break
                     }
-                    if inner == "\\", index + 1 < iterator.count,
-                        ["\"", "\\", "$", "`"].contains(iterator[index + 1])
+                    if inner == "\\", index + 1 < scalars.count,
+                        ["\"", "\\", "$", "`"].contains(scalars[index + 1])
                     {
-                        current.unicodeScalars.append(iterator[index + 1])
+                        current.unicodeScalars.append(scalars[index + 1])
                         index += 2
                         continue
                     }
@@ -89,7 +89,6 @@ public enum LineTokenizer {
                 index += 1
             }
         }
-        iterator.removeAll()
         flush()
         return words
     }

@@ -10,8 +10,6 @@ public final class SettingsRegistry: Sendable {
         let suggestions: [String]
         /// Parses and validates user text.
         let parse: @Sendable (String) throws -> ShellValue
-        /// Validates a typed value already converted to ShellValue.
-        let check: @Sendable (ShellValue) -> String?
     }
 
     private struct State {
@@ -40,10 +38,6 @@ public final class SettingsRegistry: Sendable {
                     throw ShellError("invalid value '\(text)' for \(name): \(problem)")
                 }
                 return value.shellValue
-            },
-            check: { value in
-                guard let typed = Value(shellValue: value) else { return "expected a \(Value.typeName)" }
-                return setting.validate(typed)
             }
         )
         state.withLock { state in

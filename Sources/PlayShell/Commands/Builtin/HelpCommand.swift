@@ -24,7 +24,11 @@ struct HelpCommand: ShellCommand {
             table.append([entry.name, entry.type.configuration.abstract + aliases])
         }
         shell.printTable(table)
-        shell.out.print("\nType 'help NAME' or 'NAME --help' for details.")
+        shell.out.print("""
+
+            Type 'help NAME' or 'NAME --help' for details, 'show' for the settings, 'expect --list' for what \
+            'expect' can check.
+            """)
     }
 
     static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]? {
