@@ -152,3 +152,48 @@ struct ProbeCommand: ShellCommand {
         controller.endCommand(next)
     }
 }
+
+/// A command with subcommands (`counter add 2`, `counter reset`), for tests.
+struct CounterCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "counter", abstract: "A group.", subcommands: [Add.self, Reset.self])
+
+    func run(in shell: ShellContext) async throws { shell.out.print("group") }
+
+    struct Add: ShellCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add.")
+        enum Unit: String, ExpressibleByArgument, CaseIterable { case plays, calls }
+        @Argument var amount: Int
+        @Argument var unit: Unit = .plays
+        func run(in shell: ShellContext) async throws { shell.out.print("add \(amount) \(unit.rawValue)") }
+    }
+
+    struct Reset: ShellCommand {
+        static let configuration = CommandConfiguration(commandName: "reset", abstract: "Reset.", aliases: ["clear"])
+        @Flag var hard = false
+        func run(in shell: ShellContext) async throws { shell.out.print(hard ? "hard reset" : "reset") }
+    }
+}
+
+@Suite struct SubcommandTests {
+    @Test func subcommandsParseRunAndComplete() async {
+        let captured = CapturedShell()
+        captured.shell.commands.register(CounterCommand.self)
+        #expect(await captured.shell.execute(["counter", "add", "2", "calls"]) == .success)
+        #expect(await captured.shell.execute(["counter", "clear", "--hard"]) == .success)
+        #expect(await captured.shell.execute(["counter"]) == .success)
+        #expect(captured.out.text == "add 2 calls\nhard reset\ngroup\n")
+        #expect(await captured.shell.execute(["counter", "add", "x"]) != .success)
+        #expect(await captured.shell.execute(["counter", "add", "--help"]) == .success)
+        #expect(captured.out.text.contains("USAGE: counter add <amount> [<unit>]"))
+        let viaHelp = CapturedShell()
+        viaHelp.shell.commands.register(CounterCommand.self)
+        #expect(await viaHelp.shell.execute(["help", "counter", "add"]) == .success)
+        #expect(captured.out.text.hasSuffix(viaHelp.out.text))
+
+        let completer = Completer(shell: captured.shell)
+        #expect(completer.complete(before: "counter ", partialWord: "") == .words(["add", "clear", "help", "reset"]))
+        #expect(completer.complete(before: "counter add 3 ", partialWord: "") == .words(["calls", "plays"]))
+        #expect(completer.complete(before: "counter reset ", partialWord: "--h") == .words(["--hard", "--help"]))
+    }
+}

@@ -22,6 +22,8 @@ struct CommandSpec: Sendable, Equatable {
     /// Completion for each positional argument in order; the last one repeats if it is an array.
     var positionals: [ValueCompletion]
     var lastPositionalRepeats: Bool
+    /// Subcommands by name and alias (`configuration.subcommands`), for `stats reset`-style commands.
+    var subcommands: [String: CommandSpec] = [:]
 
     static let empty = CommandSpec(options: [], positionals: [], lastPositionalRepeats: false)
 
@@ -31,10 +33,15 @@ struct CommandSpec: Sendable, Equatable {
         guard let data = type._dumpHelp().data(using: .utf8),
             let info = try? JSONDecoder().decode(DumpedTool.self, from: data)
         else { return .empty }
+        // The dump always lists a synthetic `help` subcommand; only commands with real subcommands have one.
+        return spec(of: info.command, withSubcommands: !type.configuration.subcommands.isEmpty)
+    }
+
+    private static func spec(of command: DumpedTool.Command, withSubcommands: Bool) -> CommandSpec {
         var options: [Option] = []
         var positionals: [ValueCompletion] = []
         var repeats = false
-        for argument in info.command.arguments ?? [] {
+        for argument in command.arguments ?? [] {
             let completion = argument.valueCompletion
             switch argument.kind {
             case "positional":
@@ -52,13 +59,25 @@ struct CommandSpec: Sendable, Equatable {
         if !options.contains(where: { $0.names.contains("--help") }) {
             options.append(Option(names: ["--help", "-h"], takesValue: false, completion: .none))
         }
-        return CommandSpec(options: options, positionals: positionals, lastPositionalRepeats: repeats)
+        var spec = CommandSpec(options: options, positionals: positionals, lastPositionalRepeats: repeats)
+        if withSubcommands {
+            for subcommand in command.subcommands ?? [] {
+                let child = Self.spec(of: subcommand, withSubcommands: true)
+                for name in [subcommand.commandName] + (subcommand.aliases ?? []) { spec.subcommands[name] = child }
+            }
+        }
+        return spec
     }
 }
 
 /// The subset of ArgumentParserToolInfo's ToolInfoV0 JSON that completion reads.
-private struct DumpedTool: Decodable {
-    struct Command: Decodable { var arguments: [Argument]? }
+struct DumpedTool: Decodable {
+    struct Command: Decodable {
+        var commandName: String
+        var aliases: [String]?
+        var arguments: [Argument]?
+        var subcommands: [Command]?
+    }
     struct Name: Decodable {
         var kind: String
         var name: String

@@ -26,15 +26,22 @@ public struct Completer: Sendable {
         }
         guard let name = words.first else { return matching(shell.commands.allNames) }
         guard let entry = shell.commands.entry(named: name) else { return .words([]) }
-        let arguments = Array(words.dropFirst())
-        let spec = entry.spec
+        var arguments = Array(words.dropFirst())
+        var spec = entry.spec
+        var descended = false
+        while let first = arguments.first, let subcommand = spec.subcommands[first] {
+            spec = subcommand
+            arguments.removeFirst()
+            descended = true
+        }
 
         if let previous = arguments.last, let option = spec.option(named: previous), option.takesValue {
             return result(for: option.completion, matching: matching)
         }
         let request = CompletionRequest(previousWords: arguments, partialWord: partialWord)
-        if let custom = entry.type.completions(for: request, in: shell) { return matching(custom) }
+        if !descended, let custom = entry.type.completions(for: request, in: shell) { return matching(custom) }
         if partialWord.hasPrefix("-") { return matching(spec.options.flatMap(\.names)) }
+        if arguments.isEmpty, !spec.subcommands.isEmpty { return matching(Array(spec.subcommands.keys)) }
 
         var positionalIndex = 0
         var skipNext = false

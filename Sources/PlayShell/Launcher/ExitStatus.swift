@@ -6,7 +6,7 @@
 /// | 1   | a command failed (unknown command, bad arguments, failed `expect`, a command's error) |
 /// | 2   | a script file given to playcount (`FILE`, `-f FILE`) could not be read |
 /// | 64  | playcount itself was used wrongly (unknown flag, missing option value) — EX_USAGE |
-/// | 130 | interrupted by Ctrl-C (SIGINT) while running non-interactively |
+/// | 130 | interrupted by Ctrl-C (SIGINT) while running non-interactively, or a command ignored three Ctrl-C presses |
 ///
 /// `quit CODE` leaves with CODE (but a run where a command failed never exits 0).
 public enum ExitStatus {

@@ -7,10 +7,10 @@ struct PlaycountOptions: ParsableCommand {
         abstract: "The playcount control shell: counts video plays from NSQ and publishes them.",
         usage: """
             playcount                      interactive shell (when stdin and stdout are terminals)
-              playcount FILE…                run script files
-              playcount -f FILE              run a script file
-              playcount -c 'cmd; cmd'        run commands
-              … | playcount                  run commands read from stdin
+            playcount FILE…                run script files
+            playcount -f FILE              run a script file
+            playcount -c 'cmd; cmd'        run commands
+            … | playcount                  run commands read from stdin
             """,
         discussion: """
             Scripts hold one command per line; blank lines and # comments are skipped; 'source FILE' runs \
@@ -21,11 +21,12 @@ struct PlaycountOptions: ParsableCommand {
             ~/.local/state/playcount/history.
 
             EXIT STATUS
-              0    every command succeeded (or 'quit' ended the run)
+              0    every command succeeded ('quit CODE' ends the run with CODE)
               1    a command failed (unknown command, bad arguments, failed 'expect', …)
               2    a script file given to playcount could not be read
               64   playcount itself was used wrongly (unknown flag, missing value)
-              130  interrupted by Ctrl-C while running non-interactively
+              130  interrupted by Ctrl-C while running non-interactively (or a command ignored
+                   three Ctrl-C presses)
             """)
 
     @Option(name: .customShort("c"), help: ArgumentHelp("Run these commands (separated by ';').", valueName: "commands"))

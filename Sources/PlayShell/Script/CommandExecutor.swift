@@ -17,12 +17,19 @@ extension ShellContext {
         guard let entry = commands.entry(named: name) else {
             return .failed(message: "unknown command '\(name)'; type 'help' for the list of commands")
         }
+        let arguments = Array(words.dropFirst())
         let command: any ShellCommand
         do {
-            command = try Self.parse(entry.type, Array(words.dropFirst()))
+            let parsed = try entry.type.parseAsRoot(arguments)
+            guard let shellCommand = parsed as? any ShellCommand else {
+                // The parser answers `--help`, `-h` and `help` with its own help command.
+                out.print(Self.helpText(for: entry.type, subcommandPath: arguments))
+                return .success
+            }
+            command = shellCommand
         } catch {
             if entry.type.exitCode(for: error) == .success {
-                out.print(Self.helpText(for: entry.type))
+                out.print(Self.helpText(for: entry.type, subcommandPath: arguments))
                 return .success
             }
             let usage = entry.type.usageString().replacingOccurrences(of: "\n", with: " ")
@@ -52,14 +59,26 @@ extension ShellContext {
 
     /// The help text `help NAME` and `NAME --help` both print.
     static func helpText(for type: any ShellCommand.Type) -> String {
-        var text = type.helpMessage(columns: 100)
-        while text.hasSuffix("\n") { text.removeLast() }
-        return text
+        trimmed(type.helpMessage(columns: 100))
     }
 
-    private static func parse<Command: ShellCommand>(_ type: Command.Type, _ arguments: [String]) throws
-        -> any ShellCommand
-    {
-        try Command.parse(arguments)
+    /// The help of the (sub)command named by the leading words of `path` (`add --help` → `add`'s help).
+    static func helpText(for type: any ShellCommand.Type, subcommandPath path: [String]) -> String {
+        var current: any ParsableCommand.Type = type
+        for word in path {
+            let next = current.configuration.subcommands.first { sub in
+                sub._commandName == word || sub.configuration.aliases.contains(word)
+            }
+            guard let next else { break }
+            current = next
+        }
+        if current == type { return helpText(for: type) }
+        return trimmed(type.helpMessage(for: current, columns: 100))
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        var text = text
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
     }
 }

@@ -7,15 +7,15 @@ struct HelpCommand: ShellCommand {
         abstract: "List the commands, or show how to use one.",
         discussion: "'help NAME' prints the same text as 'NAME --help'.")
 
-    @Argument(help: "The command to explain.")
-    var command: String?
+    @Argument(help: ArgumentHelp("The command (and subcommand) to explain.", valueName: "command"))
+    var path: [String] = []
 
     func run(in shell: ShellContext) async throws {
-        if let command {
+        if let command = path.first {
             guard let entry = shell.commands.entry(named: command) else {
                 throw ShellError("no command '\(command)'; type 'help' for the list of commands")
             }
-            shell.out.print(ShellContext.helpText(for: entry.type))
+            shell.out.print(ShellContext.helpText(for: entry.type, subcommandPath: Array(path.dropFirst())))
             return
         }
         var table = Table(columns: ["COMMAND", "DESCRIPTION"])
@@ -32,6 +32,8 @@ struct HelpCommand: ShellCommand {
     }
 
     static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]? {
-        request.previousWords.isEmpty ? shell.commands.allNames : []
+        guard let command = request.previousWords.first else { return shell.commands.allNames }
+        guard request.previousWords.count == 1, let entry = shell.commands.entry(named: command) else { return [] }
+        return entry.type.configuration.subcommands.map { $0._commandName }
     }
 }
