@@ -3,7 +3,20 @@
 /// # Extending the shell
 ///
 /// Every capability plugs into the shell through four registries on `ShellContext`. Register at start-up,
-/// before the first line runs (see `PlayShell.makeContext(...)`, where the built-ins are registered).
+/// before the first line runs, in the `setUp` closure of `PlaycountMain.run` (main.swift):
+/// ```swift
+/// let status = await PlaycountMain.run(
+///     arguments: Array(CommandLine.arguments.dropFirst()),
+///     setUp: { shell in
+///         shell.commands.register(SeedCommand.self)
+///         shell.settings.register(.flushInterval)
+///         shell.figures.register("calls", help: "Publish calls so far.") { shell in .integer(...) }
+///     },
+///     tearDown: { shell in await shell.processor?.stop() })
+/// exit(status)
+/// ```
+/// (`PlaycountMain.makeContext()` registers the built-ins: help, quit/exit, echo, sleep, source, set, show,
+/// expect, and the settings `topic` and `channel`.)
 ///
 /// ## A command
 /// Define a type once; its definition drives parsing, `help NAME` / `NAME --help`, and Tab completion:
@@ -25,7 +38,7 @@
 ///         let topic = shell.settings[.topic]                       // a typed setting
 ///         try Task.checkCancellation()                             // Ctrl-C cancels this task
 ///         guard count > 0 else { throw ShellError("count must be positive") }  // one clear error line
-///         shell.report(SeedReport(...), json: output.json) { report in   // table for people, --json for machines
+///         try shell.report(SeedReport(...), json: output.json) { report in  // table for people, --json for machines
 ///             Table(columns: ["topic", "plays"], rows: [[topic, String(report.plays)]])
 ///         }
 ///     }
@@ -59,8 +72,14 @@
 ///     .boolean(await auditor.lastReport.isClean)
 /// }
 /// ```
-/// Subjects may have several words (`expect audit ok`, `expect publish calls <= 150`). A boolean subject
-/// without an operator asserts that it is true. A failed expectation reads `expected calls <= 150, got 163`.
+/// Subjects may have several words (`expect audit ok`, `expect publish calls <= 150`); the longest
+/// registered name that matches wins. Settings are subjects automatically. A boolean subject without an
+/// operator asserts that it is true. Numbers compare with `== != < <= > >=`, strings and booleans with `==`
+/// and `!=`. A failed expectation reads `expected calls <= 150, got 163`; `expect --list` lists subjects.
+///
+/// ## Subcommands
+/// A command may list `subcommands:` (each a `ShellCommand`): `stats reset`, `help stats reset` and
+/// `stats reset --help` work, and completion descends into them.
 ///
 /// ## Components (the broker, the processor, …)
 /// ```swift
@@ -72,7 +91,16 @@
 /// ## Output
 /// `shell.out.print(...)`, `shell.err.print(...)`, `shell.printTable(Table(...))`, `shell.printJSON(value)`,
 /// `shell.report(value, json: output.json) { value in Table(...) }`. Never call Swift's `print`: tests capture
-/// the shell's writers.
+/// the shell's writers:
+/// ```swift
+/// let out = CapturingSink(), err = CapturingSink()
+/// let shell = PlaycountMain.makeContext(out: ShellWriter(out), err: ShellWriter(err))
+/// shell.commands.register(SeedCommand.self)
+/// #expect(await shell.execute(["seed", "10", "zipf"]) == .success)          // one command, as words
+/// #expect(await ScriptRunner(shell: shell).runLines(["seed 10", "expect calls <= 1"], name: "t.pc")
+///     == .finished(failures: 0))                                            // lines, like a script
+/// #expect(out.text == "…")
+/// ```
 public final class CommandRegistry: Sendable {
     /// One registered command type with its completion description.
     public struct Entry: Sendable {
