@@ -41,6 +41,12 @@ def executable(bin_dir: Path, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def binary(bin_dir: Path):
+    """A callable `binary("playcount-nsqd")` -> Path of that built executable (fails clearly if missing)."""
+    return lambda name: executable(bin_dir, name)
+
+
+@pytest.fixture(scope="session")
 def playcount_bin(bin_dir: Path) -> Path:
     """Path of the `playcount` executable."""
     return executable(bin_dir, "playcount")
