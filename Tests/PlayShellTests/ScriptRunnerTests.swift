@@ -141,3 +141,25 @@ import Testing
         #expect(captured.err.text == "e.pc:1: error: unknown command 'bad\\u{1B}[31mname\\u{2028}x'; type 'help' for the list of commands\n")
     }
 }
+
+@Suite struct InterruptedScriptTests {
+    @Test func interruptingANestedScriptStopsEverythingAndSaysSoOnce() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let main = try directory.write("main.pc", "echo start\nsource inner.pc\necho never\n")
+        try directory.write("inner.pc", "sleep 30s\necho never\n")
+        let captured = CapturedShell()
+        let run = Task { try await captured.runner.runFile(main) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        // Wait until the inner `sleep` runs: two commands (source, sleep) are registered.
+        while captured.shell.frameStack.count < 2 || !captured.shell.interrupts.hasRunningCommand
+            || captured.shell.location?.line != 1, ContinuousClock.now < deadline
+        {
+            await Task.yield()
+        }
+        captured.shell.interrupts.interrupt()
+        #expect(try await run.value == .interrupted)
+        #expect(captured.out.text == "start\n")
+        #expect(captured.err.text == "\(main):2: interrupted\n")
+    }
+}

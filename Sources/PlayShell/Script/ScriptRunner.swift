@@ -126,9 +126,12 @@ public struct ScriptRunner: Sendable {
         case .failed(let message?):
             let prefix = shell.location.map { "\($0): " } ?? ""
             shell.err.print("\(prefix)error: \(message.escapingControlCharacters)")
-        case .interrupted:
+        case .interrupted where shell.frameStack.count <= 1:
+            // Reported once, by the outermost script (or the prompt), at its current line.
             let prefix = shell.location.map { "\($0): " } ?? ""
             shell.err.print("\(prefix)interrupted")
+        case .interrupted:
+            break
         case .failed(nil), .success:
             break
         }
