@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// A duration typed in the shell: a number with a unit, `250ms`, `2s`, `1.5m`, `1h` (a bare number means
@@ -33,5 +34,3 @@ public struct ShellDuration: Sendable, Equatable, ExpressibleByArgument, CustomS
 
     public static var defaultCompletionKind: CompletionKind { .default }
 }
-
-import Foundation

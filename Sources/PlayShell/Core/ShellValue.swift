@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value a setting holds or a figure reports: what `show` prints and `expect` compares.
 public enum ShellValue: Sendable, Hashable, CustomStringConvertible, Encodable {
     case string(String)
@@ -117,5 +119,3 @@ extension Bool: ShellValueConvertible {
     }
     public var shellValue: ShellValue { .boolean(self) }
 }
-
-import Foundation

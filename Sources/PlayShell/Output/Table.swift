@@ -1,3 +1,5 @@
+import Foundation
+
 /// An aligned text table for people: a header row, then rows; numeric-looking cells are right-aligned.
 ///
 /// ```swift
@@ -47,5 +49,3 @@ public struct Table: Sendable, Equatable {
         !text.isEmpty && Double(text.replacingOccurrences(of: ",", with: "")) != nil
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// `expect SUBJECT OP VALUE`: an assertion for scenarios, failing with `expected calls <= 150, got 163`.
@@ -143,5 +144,3 @@ struct Expectation: Equatable, CustomStringConvertible {
         }
     }
 }
-
-import Foundation
