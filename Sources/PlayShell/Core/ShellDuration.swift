@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// A duration typed in the shell: a number with a unit, `250ms`, `2s`, `1.5m`, `1h` (a bare number means
 /// seconds). Usable as an `@Argument`/`@Option` type by any command.

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// `expect SUBJECT OP VALUE`: an assertion for scenarios, failing with `expected calls <= 150, got 163`.
 struct ExpectCommand: ShellCommand {
