@@ -1,2 +1,152 @@
 #include "CEditLineShim.h"
-int playcount_editline_shim_version(void) { return 1; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <editline/readline.h>
+
+void playcount_rl_set_completion_function(playcount_completion_fn fn) {
+    rl_attempted_completion_function = (rl_completion_func_t *)fn;
+}
+
+void playcount_rl_set_attempted_completion_over(int value) { rl_attempted_completion_over = value; }
+
+void playcount_rl_set_completion_append_character(int value) { rl_completion_append_character = value; }
+
+char *playcount_rl_copy_line_buffer(void) {
+    if (rl_line_buffer == NULL) return NULL;
+    return strdup(rl_line_buffer);
+}
+
+/* ---- SIGINT self-pipe ---- */
+
+static int sigint_pipe[2] = {-1, -1};
+static int wake_pipe[2] = {-1, -1};
+static volatile sig_atomic_t prompt_interrupted = 0;
+
+static void on_sigint(int signo) {
+    (void)signo;
+    int saved = errno;
+    char byte = 1;
+    if (sigint_pipe[1] >= 0) {
+        ssize_t ignored = write(sigint_pipe[1], &byte, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+static int make_pipe(int fds[2]) {
+    if (fds[0] >= 0) return 0;
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    /* The writer must never block (inside a signal handler or the interrupt path). */
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    return 0;
+}
+
+int playcount_sigint_install(void) {
+    if (make_pipe(sigint_pipe) != 0) return -1;
+    if (make_pipe(wake_pipe) != 0) return -1;
+    /* The wake pipe's reader polls, so make it non-blocking for draining. */
+    fcntl(wake_pipe[0], F_SETFL, fcntl(wake_pipe[0], F_GETFL) | O_NONBLOCK);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_sigint;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    if (sigaction(SIGINT, &action, NULL) != 0) return -1;
+    return sigint_pipe[0];
+}
+
+void playcount_sigint_restore_default(void) { signal(SIGINT, SIG_DFL); }
+
+void playcount_prompt_interrupt(void) {
+    char byte = 1;
+    if (wake_pipe[1] >= 0) {
+        ssize_t ignored = write(wake_pipe[1], &byte, 1);
+        (void)ignored;
+    }
+}
+
+int playcount_prompt_take_interrupted(void) {
+    int value = prompt_interrupted;
+    prompt_interrupted = 0;
+    return value;
+}
+
+static void drain_wake_pipe(void) {
+    char buffer[64];
+    while (read(wake_pipe[0], buffer, sizeof buffer) > 0) {
+    }
+}
+
+static int read_byte(int fd) {
+    for (;;) {
+        unsigned char byte;
+        ssize_t n = read(fd, &byte, 1);
+        if (n == 1) return byte;
+        if (n < 0 && errno == EINTR) continue;
+        return EOF;
+    }
+}
+
+/// Reads one character for libedit: waits on the terminal and on the wake pipe, so the shell can abandon a
+/// prompt on Ctrl-C. libedit's readline turns the returned int into one wide character, so multi-byte UTF-8
+/// is decoded here into its code point.
+static int interruptible_getc(FILE *stream) {
+    int fd = fileno(stream);
+    for (;;) {
+        struct pollfd fds[2];
+        fds[0].fd = fd;
+        fds[0].events = POLLIN;
+        fds[0].revents = 0;
+        fds[1].fd = wake_pipe[0];
+        fds[1].events = POLLIN;
+        fds[1].revents = 0;
+        int ready = poll(fds, wake_pipe[0] >= 0 ? 2 : 1, -1);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            return EOF;
+        }
+        if (wake_pipe[0] >= 0 && (fds[1].revents & POLLIN)) {
+            drain_wake_pipe();
+            prompt_interrupted = 1;
+            return EOF;
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int first = read_byte(fd);
+            if (first == EOF || first < 0x80) return first;
+            int extra;
+            int code;
+            if ((first & 0xE0) == 0xC0) { extra = 1; code = first & 0x1F; }
+            else if ((first & 0xF0) == 0xE0) { extra = 2; code = first & 0x0F; }
+            else if ((first & 0xF8) == 0xF0) { extra = 3; code = first & 0x07; }
+            else return 0xFFFD;
+            for (int i = 0; i < extra; i++) {
+                int next = read_byte(fd);
+                if (next == EOF) return EOF;
+                if ((next & 0xC0) != 0x80) return 0xFFFD;
+                code = (code << 6) | (next & 0x3F);
+            }
+            return code;
+        }
+    }
+}
+
+void playcount_rl_configure(const char *name) {
+    rl_readline_name = strdup(name);
+    rl_catch_signals = 0;
+    rl_getc_function = interruptible_getc;
+    rl_completion_append_character = ' ';
+    /* Words are separated the way the shell's tokenizer separates them (libedit's default also breaks at
+       = < > and quotes, which would split `expect calls <=` oddly). */
+    rl_basic_word_break_characters = " \t\n";
+    rl_completer_word_break_characters = (char *)" \t\n";
+}

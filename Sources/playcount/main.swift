@@ -1,2 +1,6 @@
-// playcount: the control shell. Filled in by the shell issue.
-print("playcount")
+// playcount: the control shell. All behaviour lives in PlayShell; see PlaycountMain and ExitStatus.
+import Foundation
+import PlayShell
+
+let status = await PlaycountMain.run(arguments: Array(CommandLine.arguments.dropFirst()))
+exit(status)

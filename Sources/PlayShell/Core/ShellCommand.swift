@@ -1,0 +1,34 @@
+import ArgumentParser
+
+/// A command of the playcount shell, defined once as a swift-argument-parser type.
+///
+/// The type's `configuration` (name, abstract, discussion, aliases), its `@Argument`/`@Option`/`@Flag`
+/// properties and their help give, from one definition: parsing of a shell line, `help NAME` and
+/// `NAME --help` (the same text), and Tab completion (options, `EnumerableFlag`/`CaseIterable` values,
+/// `completion: .file()` paths). See `CommandRegistry` for the full extension guide.
+public protocol ShellCommand: ParsableCommand, Sendable {
+    /// Does the work. Runs in a child task: honour cancellation (Ctrl-C) with `try Task.checkCancellation()`
+    /// or cancellable awaits. Throw `ShellError("message")` for a failure the user should read.
+    func run(in shell: ShellContext) async throws
+
+    /// Completion candidates for a word this command's definition cannot describe (for example the names of
+    /// settings). Return nil to use the definition-driven completion; return `[]` to offer nothing.
+    static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]?
+}
+
+extension ShellCommand {
+    public static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]? { nil }
+}
+
+/// The command line being completed, as seen by `ShellCommand.completions(for:in:)`.
+public struct CompletionRequest: Sendable, Equatable {
+    /// The complete words after the command name and before the word being completed.
+    public let previousWords: [String]
+    /// The partial word under the cursor (may be empty).
+    public let partialWord: String
+
+    public init(previousWords: [String], partialWord: String) {
+        self.previousWords = previousWords
+        self.partialWord = partialWord
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The interactive session: banner, `playcount> ` prompt, history, errors without locations, Ctrl-C back
+/// to the prompt, Ctrl-D / `quit` / `exit` to leave (saving history).
+struct InteractiveShell {
+    let shell: ShellContext
+    let history: HistoryFile?
+
+    static let prompt = "playcount> "
+
+    /// Runs until the user leaves; returns the exit status (`quit CODE`, else 0).
+    func run() async -> Int32 {
+        let editor = LineEditor(completer: Completer(shell: shell))
+        var lines = history?.load() ?? []
+        for line in lines { editor.addHistory(line) }
+        shell.out.print("playcount shell. Type 'help' for commands, Ctrl-D or 'quit' to leave.")
+        let runner = ScriptRunner(shell: shell)
+        var status: Int32 = 0
+        loop: while true {
+            shell.interrupts.setPrompting(true)
+            let input = await editor.readLine(prompt: Self.prompt)
+            shell.interrupts.setPrompting(false)
+            switch input {
+            case .endOfInput:
+                shell.out.print()
+                break loop
+            case .interrupted:
+                shell.out.print()
+                continue loop
+            case .line(let line):
+                if !line.trimmingCharacters(in: .whitespaces).isEmpty, line != lines.last {
+                    editor.addHistory(line)
+                    lines.append(line)
+                }
+                _ = await runner.runInteractiveLine(line)
+                if let code = shell.requestedExit {
+                    status = code
+                    break loop
+                }
+            }
+        }
+        if let history, let problem = history.save(lines) { shell.err.print("warning: \(problem)") }
+        return status
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+
+/// The command line of the `playcount` program itself.
+struct PlaycountOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "playcount",
+        abstract: "The playcount control shell: counts video plays from NSQ and publishes them.",
+        usage: """
+            playcount                      interactive shell (when stdin and stdout are terminals)
+            playcount FILE…                run script files
+            playcount -f FILE              run a script file
+            playcount -c 'cmd; cmd'        run commands
+            … | playcount                  run commands read from stdin
+            """,
+        discussion: """
+            Scripts hold one command per line; blank lines and # comments are skipped; 'source FILE' runs \
+            another script relative to the current one. Errors are printed on stderr as FILE:LINE: error: … \
+            (<stdin> and <command line> name the other sources). Running stops at the first failing command \
+            unless --keep-going is given. -c commands run first, then -f files, then FILE arguments. \
+            Interactive history: $PLAYCOUNT_HISTORY, else $XDG_STATE_HOME/playcount/history, else \
+            ~/.local/state/playcount/history.
+
+            EXIT STATUS
+              0    every command succeeded ('quit CODE' ends the run with CODE)
+              1    a command failed (unknown command, bad arguments, failed 'expect', …)
+              2    a script file given to playcount could not be read
+              64   playcount itself was used wrongly (unknown flag, missing value)
+              130  interrupted by Ctrl-C while running non-interactively (or a command ignored
+                   three Ctrl-C presses)
+            """)
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Run these commands (separated by ';').", valueName: "commands"))
+    var commands: [String] = []
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Run this script file.", valueName: "file"),
+            completion: .file())
+    var files: [String] = []
+
+    @Flag(name: .long, help: "Print each command as '+ command' before running it.")
+    var echo = false
+
+    @Flag(name: .long, help: "Run on after a failing command (the exit status still reports the failure).")
+    var keepGoing = false
+
+    @Argument(help: ArgumentHelp("Script files to run.", valueName: "file"), completion: .file())
+    var scripts: [String] = []
+}

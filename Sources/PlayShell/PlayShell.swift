@@ -1,1 +1,0 @@
-// The PlayShell module; see the issue that builds it.
