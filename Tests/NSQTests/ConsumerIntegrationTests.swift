@@ -194,6 +194,27 @@ import Testing
         }
     }
 
+    @Test func stopBeforeRunEndsDeliveriesAndRunRefusesToStart() async {
+        let consumer = NSQConsumer(configuration: .test(topic: "t", addresses: ["127.0.0.1:1"]))
+        await consumer.stop()
+        var iterator = consumer.deliveries.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        await #expect(throws: NSQClientError.self) { try await consumer.run() }
+    }
+
+    @Test func cancellingRunStopsGracefully() async throws {
+        try await withBroker { broker in
+            let consumer = NSQConsumer(configuration: .test(topic: "cancel", addresses: [broker.tcpAddressText]))
+            let running = Task { try await consumer.run() }
+            try await waitUntil("subscribed") { consumer.status().subscribedCount == 1 }
+            running.cancel()
+            try await running.value
+            #expect(consumer.status().connections.first?.state == .stopped)
+            var iterator = consumer.deliveries.makeAsyncIterator()
+            #expect(await iterator.next() == nil)
+        }
+    }
+
     @Test func invalidConfigurationIsRejected() async {
         let consumer = NSQConsumer(configuration: .test(topic: "bad!topic", addresses: ["127.0.0.1:1"]))
         await #expect(throws: NSQClientError.invalidName("bad!topic")) { try await consumer.run() }

@@ -117,7 +117,11 @@ public final class NSQConsumer: Sendable {
     /// Graceful stop: CLS on every connection, wait (up to `drainTimeout`) for in-flight messages
     /// to be finished or requeued, close, and let `run()` return. Keep consuming `deliveries` meanwhile.
     public func stop() async {
-        let mustWait = shared.withLockedValue { $0.running && !$0.finished }
+        let mustWait = shared.withLockedValue { shared -> Bool in
+            // Stopped before it ran: a later run() must not start.
+            if !shared.running { shared.finished = true }
+            return shared.running && !shared.finished
+        }
         beginStop()
         guard mustWait else {
             continuation.finish()
