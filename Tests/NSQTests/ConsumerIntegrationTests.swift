@@ -57,18 +57,21 @@ import Testing
     }
 
     @Test func unfinishedMessageTimesOutAndComesBack() async throws {
-        try await withBroker(configure: { $0.msgTimeout = .milliseconds(300) }) { broker in
+        try await withBroker(configure: { $0.msgTimeout = .milliseconds(400) }) { broker in
             try await broker.publish(topic: "slow", bodies: [ByteBuffer(string: "slow")])
             try await withConsumer(.test(topic: "slow", addresses: [broker.tcpAddressText]), handle: { delivery, _ in
                 // Ignore the first delivery: nsqd must time it out and send it again.
                 for message in delivery.messages where message.attempts > 1 { delivery.finish(message.id) }
             }) { _, log in
-                try await waitUntil("timeout redelivery") { log.count == 2 }
-                #expect(log.messages.map(\.attempts) == [1, 2])
+                try await waitUntil("timeout redelivery") { log.count >= 2 }
+                // On a loaded machine a FIN can itself miss the short timeout; attempts still count up.
+                #expect(Array(log.messages.map(\.attempts).prefix(2)) == [1, 2])
+                #expect(log.messages.map(\.attempts) == (1...UInt16(log.count)).map { $0 })
                 try await waitUntil("settled") {
                     let channel = await broker.channelStats(topic: "slow", channel: "ch")
-                    return channel?.inFlightCount == 0 && channel?.timeoutCount == 1
+                    return channel?.inFlightCount == 0 && channel?.clients.first?.finishCount == 1
                 }
+                #expect(await broker.channelStats(topic: "slow", channel: "ch")?.timeoutCount == UInt64(log.count - 1))
             }
         }
     }
@@ -79,12 +82,16 @@ import Testing
             let gaveUp = NIOLockedValueBox<[NSQMessage]>([])
             var configuration = NSQConsumerConfiguration.test(topic: "poison", addresses: [broker.tcpAddressText])
             configuration.maxAttempts = 2
+            configuration.requeueDelay = .milliseconds(100)
+            let started = ContinuousClock.now
             try await withConsumer(configuration, onGiveUp: { message in gaveUp.withLockedValue { $0.append(message) } }, handle: { delivery, _ in
                 for message in delivery.messages {
-                    if String(buffer: message.body) == "poison" { delivery.requeue(message.id) } else { delivery.finish(message.id) }
+                    // Growing delay: 100 ms after attempt 1, 200 ms after attempt 2.
+                    if String(buffer: message.body) == "poison" { delivery.requeue(message) } else { delivery.finish(message.id) }
                 }
             }) { consumer, log in
                 try await waitUntil("give-up hook") { gaveUp.withLockedValue { $0.count } == 1 }
+                #expect(ContinuousClock.now - started >= .milliseconds(280))
                 #expect(gaveUp.withLockedValue { $0.map(\.attempts) } == [3])
                 #expect(gaveUp.withLockedValue { $0.map { String(buffer: $0.body) } } == ["poison"])
                 #expect(log.messages.filter { String(buffer: $0.body) == "poison" }.map(\.attempts) == [1, 2])
@@ -92,7 +99,7 @@ import Testing
                     let channel = await broker.channelStats(topic: "poison", channel: "ch")
                     return channel?.inFlightCount == 0 && channel?.depth == 0
                 }
-                #expect(consumer.status().gaveUp == 1)
+                try await waitUntil("give-up counted") { consumer.status().gaveUp == 1 }
             }
         }
     }
@@ -152,7 +159,7 @@ import Testing
             try await restarted.start()
             do {
                 try await waitUntil("reconnected") { consumer.status().subscribedCount == 1 }
-                #expect(consumer.status().reconnects == 1)
+                try await waitUntil("reconnect counted") { consumer.status().reconnects == 1 }
                 try await restarted.publish(topic: "restart", bodies: [ByteBuffer(string: "after")])
                 try await waitUntil("message after restart") { log.count == 2 }
                 #expect(log.bodies == ["before", "after"])

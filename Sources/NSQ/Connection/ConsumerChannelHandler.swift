@@ -78,9 +78,10 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         inReadBurst = false
+        // Counters first, so whoever sees a delivery or the server's reaction also sees them in status().
+        publishCounters()
         emitBatch()
         flush()
-        publishCounters()
         context.fireChannelReadComplete()
     }
 
@@ -120,8 +121,9 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
 
     func setReady(_ count: Int) {
         perform(stateMachine.setReady(count))
+        let sent = stateMachine.sentReady
+        status.withLockedValue { $0.ready = sent }
         flushUnlessReading()
-        status.withLockedValue { $0.ready = stateMachine.sentReady }
     }
 
     /// CLS, then close once in-flight messages settled or `closeTimeout` passed.
@@ -192,8 +194,8 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
             perform(.closeChannel(error: nil))
             return
         }
-        flushUnlessReading()
         if !inReadBurst { publishCounters() }
+        flushUnlessReading()
     }
 
     private func emitBatch() {
@@ -238,10 +240,17 @@ public final class NSQConnectionHandle: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<ConsumerChannelHandler>
 
-    init(address: String, channel: any Channel, handler: ConsumerChannelHandler) {
+    /// REQ delay policy for ``NSQDelivery/requeue(_:)``: `requeueDelay * attempts`, capped.
+    let requeueDelay: Duration
+    let maxRequeueDelay: Duration
+
+    init(address: String, channel: any Channel, handler: ConsumerChannelHandler,
+         requeueDelay: Duration = .seconds(1), maxRequeueDelay: Duration = .seconds(900)) {
         self.address = address
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        self.requeueDelay = requeueDelay
+        self.maxRequeueDelay = maxRequeueDelay
     }
 
     private func onLoop(_ body: @escaping @Sendable (ConsumerChannelHandler) -> Void) {
@@ -281,6 +290,11 @@ public struct NSQDelivery: Sendable {
     public func finishAll() { connection.finish(messages.map(\.id)) }
     /// REQ: nsqd redelivers it after `delay` with attempts + 1.
     public func requeue(_ id: NSQMessageID, delay: Duration = .zero) { connection.requeue(id, delay: delay) }
+    /// REQ with the consumer's growing delay (`requeueDelay * attempts`, capped at `maxRequeueDelay`).
+    public func requeue(_ message: NSQMessage) {
+        let delay = min(connection.requeueDelay * Int(max(1, message.attempts)), connection.maxRequeueDelay)
+        connection.requeue(message.id, delay: delay)
+    }
     /// TOUCH: restart the message's timeout on nsqd.
     public func touch(_ id: NSQMessageID) { connection.touch(id) }
 }

@@ -22,6 +22,7 @@ enum ConsumerConnection {
         let closeTimeout = TimeAmount.milliseconds(configuration.drainTimeout.milliseconds)
         let connectTimeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
         let addressText = address.description
+        let (requeueDelay, maxRequeueDelay) = (configuration.requeueDelay, configuration.maxRequeueDelay)
         status.withLockedValue { $0.state = .connecting }
 
         let channel: any Channel
@@ -35,7 +36,9 @@ enum ConsumerConnection {
                         let handler = ConsumerChannelHandler(
                             stateMachine: stateMachine, callbacks: callbacks, status: status,
                             closeTimeout: closeTimeout, subscribed: subscribed)
-                        let handle = NSQConnectionHandle(address: addressText, channel: channel, handler: handler)
+                        let handle = NSQConnectionHandle(
+                            address: addressText, channel: channel, handler: handler,
+                            requeueDelay: requeueDelay, maxRequeueDelay: maxRequeueDelay)
                         handler.attach(handle: handle)
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NSQFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(handler)

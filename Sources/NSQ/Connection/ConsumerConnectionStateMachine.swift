@@ -42,6 +42,7 @@ struct ConsumerConnectionStateMachine {
         /// The channel is gone: report the lost in-flight count and the error, if any.
         case reportClosed(lostInFlight: Int, error: (any Error)?)
 
+        /// Errors compare by presence only (`any Error` is not Equatable); enough for tests of the flow.
         static func == (lhs: Action, rhs: Action) -> Bool {
             switch (lhs, rhs) {
             case (.none, .none): return true

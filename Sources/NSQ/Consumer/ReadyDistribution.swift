@@ -9,7 +9,8 @@ enum ReadyDistribution {
         guard count > 0, maxInFlight > 0 else { return Array(repeating: 0, count: count) }
         var result = Array(repeating: 0, count: count)
         var remaining = maxInFlight
-        // Fair share first, then hand the leftovers to connections with headroom.
+        // Fair share first, then hand the leftovers to connections with headroom. Each round either
+        // spends some of `remaining` or drops connections that are full, so the loop ends.
         var open = Array(0..<count)
         while remaining > 0 && !open.isEmpty {
             let share = max(1, remaining / open.count)
@@ -21,7 +22,6 @@ enum ReadyDistribution {
                 remaining -= give
                 if maxReadyCounts[index] - result[index] > 0 { next.append(index) }
             }
-            if next.count == open.count && share == 0 { break }
             open = next
         }
         return result
