@@ -111,6 +111,13 @@ import Testing
         _ = try? fixture.channel.finish()
     }
 
+    @Test func silentServerIsDroppedAfterTheReadTimeout() throws {
+        let fixture = try Self.makeFixture()
+        fixture.channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
+        #expect(!fixture.channel.isActive)
+        #expect(fixture.status.withLockedValue { $0.lastError } == NSQClientError.idleTimeout.description)
+    }
+
     @Test func garbageClosesTheConnection() throws {
         let fixture = try Self.makeFixture()
         _ = try fixture.written()

@@ -172,6 +172,22 @@ import Testing
         }
     }
 
+    @Test func heartbeatsAreAnsweredAndKeepTheConnection() async throws {
+        try await withBroker { broker in
+            var configuration = NSQConsumerConfiguration.test(topic: "beat", addresses: [broker.tcpAddressText])
+            configuration.heartbeatInterval = .seconds(1)
+            try await withConsumer(configuration) { consumer, _ in
+                try await waitUntil("subscribed") { consumer.status().subscribedCount == 1 }
+                let client = await broker.channelStats(topic: "beat", channel: "ch")?.clients.first?.remoteAddress
+                // nsqd closes a client after two unanswered heartbeats; three answered ones prove the NOPs work.
+                try await waitUntil("three heartbeats", timeout: .seconds(15)) { (consumer.status().connections.first?.heartbeats ?? 0) >= 3 }
+                #expect(consumer.status().reconnects == 0)
+                #expect(consumer.status().subscribedCount == 1)
+                #expect(await broker.channelStats(topic: "beat", channel: "ch")?.clients.map(\.remoteAddress) == [client].compactMap { $0 })
+            }
+        }
+    }
+
     @Test func stopWaitsForInFlightMessagesToSettle() async throws {
         try await withBroker { broker in
             try await broker.publish(topic: "drain", bodies: bodies(5))

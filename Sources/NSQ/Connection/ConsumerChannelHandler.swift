@@ -85,6 +85,15 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            if closeError == nil { closeError = NSQClientError.idleTimeout }
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if closeError == nil { closeError = error }
         context.close(promise: nil)
@@ -148,6 +157,9 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
             break
         case .write(let command):
             command.encode(into: &outbound)
+        case .answerHeartbeat:
+            NSQCommand.nop.encode(into: &outbound)
+            status.withLockedValue { $0.heartbeats += 1 }
         case .sendMagicAndIdentify(let body):
             NSQCommand.magic.encode(into: &outbound)
             NSQCommand.identify(body).encode(into: &outbound)

@@ -22,6 +22,8 @@ enum ConsumerConnection {
         let closeTimeout = TimeAmount.milliseconds(configuration.drainTimeout.milliseconds)
         let connectTimeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
         let addressText = address.description
+        let heartbeat = configuration.heartbeatInterval ?? .seconds(30)
+        let readTimeout = TimeAmount.milliseconds(max(1000, heartbeat.milliseconds) * 2 + 5000)
         let (requeueDelay, maxRequeueDelay) = (configuration.requeueDelay, configuration.maxRequeueDelay)
         status.withLockedValue { $0.state = .connecting }
 
@@ -40,6 +42,8 @@ enum ConsumerConnection {
                             address: addressText, channel: channel, handler: handler,
                             requeueDelay: requeueDelay, maxRequeueDelay: maxRequeueDelay)
                         handler.attach(handle: handle)
+                        // nsqd sends a heartbeat every interval; two missed ones mean the server is gone.
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: readTimeout))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NSQFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(handler)
                         handlePromise.succeed(handle)

@@ -25,6 +25,8 @@ struct ConsumerConnectionStateMachine {
         case none
         /// Write these commands (the handler batches writes and flushes at the end of a read burst).
         case write(NSQCommand)
+        /// The server sent `_heartbeat_`: answer with NOP.
+        case answerHeartbeat
         /// Write magic, IDENTIFY.
         case sendMagicAndIdentify(ByteBuffer)
         /// IDENTIFY answered: write SUB.
@@ -45,7 +47,7 @@ struct ConsumerConnectionStateMachine {
         /// Errors compare by presence only (`any Error` is not Equatable); enough for tests of the flow.
         static func == (lhs: Action, rhs: Action) -> Bool {
             switch (lhs, rhs) {
-            case (.none, .none): return true
+            case (.none, .none), (.answerHeartbeat, .answerHeartbeat): return true
             case let (.write(a), .write(b)): return a == b
             case let (.sendMagicAndIdentify(a), .sendMagicAndIdentify(b)): return a == b
             case let (.subscribe(t1, c1, r1), .subscribe(t2, c2, r2)): return t1 == t2 && c1 == c2 && r1 == r2
@@ -98,7 +100,7 @@ struct ConsumerConnectionStateMachine {
         case .identifying, .subscribing, .subscribed, .closing:
             break
         }
-        if frame.isHeartbeat { return .write(.nop) }
+        if frame.isHeartbeat { return .answerHeartbeat }
         switch frame {
         case .message(let message):
             guard state == .subscribed || isClosing else {

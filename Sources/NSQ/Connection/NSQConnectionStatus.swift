@@ -19,6 +19,8 @@ public struct NSQConnectionStatus: Sendable, Hashable {
     public var requeued: Int
     /// Messages handed to the give-up hook (then finished).
     public var gaveUp: Int
+    /// Heartbeats received (and answered with NOP).
+    public var heartbeats: Int
     /// Connections made after the first one.
     public var reconnects: Int
     /// The last error that dropped the connection, if any.
@@ -33,6 +35,7 @@ public struct NSQConnectionStatus: Sendable, Hashable {
         self.finished = 0
         self.requeued = 0
         self.gaveUp = 0
+        self.heartbeats = 0
         self.reconnects = 0
         self.lastError = nil
     }

@@ -46,6 +46,7 @@ public struct NSQClientError: Error, Sendable, Hashable, CustomStringConvertible
         case invalidConfiguration(String)
         case lookupFailed(String)
         case stopped
+        case idleTimeout
     }
 
     private let code: Code
@@ -71,6 +72,8 @@ public struct NSQClientError: Error, Sendable, Hashable, CustomStringConvertible
     public static func lookupFailed(_ why: String) -> Self { .init(.lookupFailed(why)) }
     /// The consumer or producer was stopped.
     public static let stopped = Self(.stopped)
+    /// Nothing, not even a heartbeat, arrived for two heartbeat intervals.
+    public static let idleTimeout = Self(.idleTimeout)
 
     public var description: String {
         switch code {
@@ -84,6 +87,7 @@ public struct NSQClientError: Error, Sendable, Hashable, CustomStringConvertible
         case .invalidConfiguration(let why): return "invalid configuration: \(why)"
         case .lookupFailed(let why): return "lookup failed: \(why)"
         case .stopped: return "stopped"
+        case .idleTimeout: return "nothing received for two heartbeat intervals"
         }
     }
 }
