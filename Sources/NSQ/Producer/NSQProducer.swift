@@ -26,7 +26,7 @@ public final class NSQProducer: Sendable {
     /// `PUB`: one message, awaits `OK`. nsqd's errors are thrown as ``NSQServerError``.
     public func publish(topic: String, body: ByteBuffer) async throws {
         try validate(topic: topic, bodies: CollectionOfOne(body))
-        try await send(.publish(topic: topic, body: body)).get()
+        try await Self.publicErrors { try await sendRetryingOnce(.publish(topic: topic, body: body)) }
     }
 
     public func publish(topic: String, body: String) async throws {
@@ -37,13 +37,15 @@ public final class NSQProducer: Sendable {
     public func multiPublish(topic: String, bodies: [ByteBuffer]) async throws {
         guard !bodies.isEmpty else { return }
         try validate(topic: topic, bodies: bodies)
-        try await send(.multiPublish(topic: topic, bodies: bodies)).get()
+        try await Self.publicErrors { try await sendRetryingOnce(.multiPublish(topic: topic, bodies: bodies)) }
     }
 
     /// `DPUB`: delivered after `delay` (milliseconds resolution).
     public func deferredPublish(topic: String, body: ByteBuffer, delay: Duration) async throws {
         try validate(topic: topic, bodies: CollectionOfOne(body))
-        try await send(.deferredPublish(topic: topic, delayMilliseconds: max(0, delay.milliseconds), body: body)).get()
+        try await Self.publicErrors {
+            try await sendRetryingOnce(.deferredPublish(topic: topic, delayMilliseconds: max(0, delay.milliseconds), body: body))
+        }
     }
 
     /// Publishes many bodies as MPUB batches of at most `batchCount` messages / `batchBytes` bytes,
@@ -54,6 +56,14 @@ public final class NSQProducer: Sendable {
         batchCount: Int = 512, batchBytes: Int = 1 << 20, maxOutstanding: Int = 8
     ) async throws {
         guard NSQProtocol.isValidName(topic) else { throw NSQClientError.invalidName(topic) }
+        try await Self.publicErrors {
+            try await pipelineBatches(topic: topic, bodies: bodies, batchCount: batchCount, batchBytes: batchBytes, maxOutstanding: maxOutstanding)
+        }
+    }
+
+    private func pipelineBatches(
+        topic: String, bodies: some Sequence<ByteBuffer>, batchCount: Int, batchBytes: Int, maxOutstanding: Int
+    ) async throws {
         var window = Deque<EventLoopFuture<Void>>()
         var batch: [ByteBuffer] = []
         var bytes = 0
@@ -93,16 +103,38 @@ public final class NSQProducer: Sendable {
 
     // MARK: internals
 
+    /// Internal "never sent" failures surface as ``NSQClientError/connectionClosed``.
+    private static func publicErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch is ProducerRequestNotSent {
+            throw NSQClientError.connectionClosed
+        }
+    }
+
     private func validate(topic: String, bodies: some Collection<ByteBuffer>) throws {
         guard NSQProtocol.isValidName(topic) else { throw NSQClientError.invalidName(topic) }
         guard bodies.allSatisfy({ $0.readableBytes > 0 }) else { throw NSQClientError.emptyBody }
     }
 
+    /// Sends and awaits the answer; a command the dropped connection never sent goes once more on a new one.
+    private func sendRetryingOnce(_ command: NSQCommand) async throws {
+        do {
+            try await send(command).get()
+        } catch is ProducerRequestNotSent {
+            try await send(command).get()
+        }
+    }
+
     /// Writes a command on the live connection (connecting first if needed); the future is its answer.
+    /// A command never written fails with ``ProducerRequestNotSent``.
     private func send(_ command: NSQCommand) async throws -> EventLoopFuture<Void> {
         let channel = try await activeChannel()
         let promise = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(ProducerRequest(command: command, promise: promise), promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        // A write that never reaches the handler (channel already closed) must still settle the request.
+        written.futureResult.whenFailure { _ in promise.fail(ProducerRequestNotSent()) }
+        channel.writeAndFlush(ProducerRequest(command: command, promise: promise), promise: written)
         return promise.futureResult
     }
 

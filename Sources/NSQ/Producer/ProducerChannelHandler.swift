@@ -1,6 +1,9 @@
 import DequeModule
 import NIOCore
 
+/// A request failed before any byte of it was written (the connection was already closing).
+struct ProducerRequestNotSent: Error {}
+
 /// A command and the promise its answer settles.
 struct ProducerRequest {
     let command: NSQCommand
@@ -31,9 +34,10 @@ final class ProducerChannelHandler: ChannelDuplexHandler {
             command.encode(into: &buffer)
             promises.append(request.promise)
             context.write(wrapOutboundOut(buffer), promise: promise)
-        case .failRequest(let error):
-            request.promise?.fail(error)
-            promise?.fail(error)
+        case .failRequest:
+            // Never written: the producer may safely send it again on a new connection.
+            request.promise?.fail(ProducerRequestNotSent())
+            promise?.fail(ProducerRequestNotSent())
         default:
             promise?.succeed()
         }
