@@ -140,6 +140,18 @@ import Testing
         }
     }
 
+    @Test func lookupdFindsATopicCreatedAfterTheConsumerStarted() async throws {
+        try await withBroker { broker in
+            try await withConsumer(.test(topic: "later", lookupd: [broker.httpAddressText])) { consumer, log in
+                // /lookup answers 404 TOPIC_NOT_FOUND for now: no connection yet.
+                #expect(consumer.status().connections.isEmpty)
+                try await broker.publish(topic: "later", bodies: [ByteBuffer(string: "hello")])
+                try await waitUntil("discovered on a later poll") { log.count == 1 }
+                #expect(log.bodies == ["hello"])
+            }
+        }
+    }
+
     @Test func reconnectsWhenTheBrokerRestartsOnTheSamePort() async throws {
         var configuration = NSQBrokerConfiguration(host: "127.0.0.1", tcpPort: 0, httpPort: 0)
         let broker = NSQBroker(configuration: configuration)

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Everything an ``NSQConsumer`` needs, with nsqd's and go-nsq's defaults.
 public struct NSQConsumerConfiguration: Sendable {
@@ -65,7 +69,7 @@ public struct NSQConsumerConfiguration: Sendable {
         heartbeatInterval: Duration? = nil, messageTimeout: Duration? = nil,
         outputBuffering: OutputBuffering = .serverDefault
     ) {
-        let host = hostname ?? ProcessInfo.processInfo.hostName
+        let host = hostname ?? Self.systemHostname()
         self.topic = topic
         self.channel = channel
         self.nsqdTCPAddresses = nsqdTCPAddresses
@@ -86,6 +90,13 @@ public struct NSQConsumerConfiguration: Sendable {
         self.maxRequeueDelay = .seconds(15 * 60)
         self.drainTimeout = .seconds(5)
         self.connectTimeout = .seconds(5)
+    }
+
+    /// `gethostname(2)`; unlike `ProcessInfo.hostName` it never waits for DNS.
+    static func systemHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// A REQ delay that grows with the attempt count, as go-nsq's default backoff does.
