@@ -1,1 +1,0 @@
-print("playcount-bench: not built yet")

@@ -1,0 +1,38 @@
+import NIOCore
+
+/// Frames and commands copied byte for byte from /work/shared/nsq/golden-tcp.txt (nsqd v1.3.0).
+enum Golden {
+    static let identifyResponse = hex("00000106000000007b226d61785f7264795f636f756e74223a323530302c2276657273696f6e223a22312e332e30222c226d61785f6d73675f74696d656f7574223a3930303030302c226d73675f74696d656f7574223a36303030302c22746c735f7631223a66616c73652c226465666c617465223a66616c73652c226465666c6174655f6c6576656c223a362c226d61785f6465666c6174655f6c6576656c223a362c22736e61707079223a66616c73652c2273616d706c655f72617465223a302c22617574685f7265717569726564223a66616c73652c226f75747075745f6275666665725f73697a65223a312c226f75747075745f6275666665725f74696d656f7574223a307d")
+    static let ok = hex("00000006000000004f4b")
+    static let message1 = hex("000000510000000218ec70b8b00daeff0001313861633966613232633236393030307b22766964656f5f6964223a2230663866616435622d643963622d343639662d613136352d373038363737323839353065227d")
+    static let message2 = hex("000000510000000218ec70b8b01731b90001313861633966613232633636393030307b22766964656f5f6964223a2237633965363637392d373432352d343064652d393434622d653037666331663930616537227d")
+    static let message3 = hex("000000260000000218ec70b8b017354c0001313861633966613232633636393030316e6f74206a736f6e")
+    static let message2Redelivered = hex("000000510000000218ec70b8b01731b90002313861633966613232633636393030307b22766964656f5f6964223a2237633965363637392d373432352d343064652d393434622d653037666331663930616537227d")
+    static let heartbeat = hex("0000000f000000005f6865617274626561745f")
+    static let finFailed = hex("0000003d00000001455f46494e5f4641494c45442046494e2030303030303030303030303030303030206661696c6564204944206e6f7420696e20666c69676874")
+    static let closeWait = hex("0000000e00000000434c4f53455f57414954")
+    static let rdyInvalid = hex("0000003100000001455f494e56414c49442052445920636f756e74203939393939206f7574206f662072616e676520302d32353030")
+    static let badProtocol = hex("0000001200000001455f4241445f50524f544f434f4c")
+
+    static let identifyCommand: [UInt8] = Array("IDENTIFY\n".utf8) + [0, 0, 0, 0x91]
+        + Array(#"{"client_id":"golden","hostname":"golden","user_agent":"golden/1.0","feature_negotiation":true,"heartbeat_interval":2000,"output_buffer_size":-1}"#.utf8)
+    static let mpubCommand: [UInt8] = Array("MPUB plays\n".utf8) + [0, 0, 0, 0x47, 0, 0, 0, 2, 0, 0, 0, 0x33]
+        + Array(#"{"video_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7"}"#.utf8) + [0, 0, 0, 8] + Array("not json".utf8)
+    static let dpubCommand: [UInt8] = Array("DPUB plays 500\n".utf8) + [0, 0, 0, 0x1d] + Array(#"{"video_id":"deferred-500ms"}"#.utf8)
+    static let pubCommand: [UInt8] = Array("PUB plays\n".utf8) + [0, 0, 0, 0x33] + Array(#"{"video_id":"0f8fad5b-d9cb-469f-a165-70867728950e"}"#.utf8)
+
+    static func hex(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            bytes.append(UInt8(text[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return bytes
+    }
+}
+
+extension ByteBuffer {
+    var bytes: [UInt8] { Array(readableBytesView) }
+}
