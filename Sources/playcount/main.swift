@@ -1,6 +1,8 @@
-// playcount: the control shell. All behaviour lives in PlayShell; see PlaycountMain and ExitStatus.
 import Foundation
 import PlayShell
 
-let status = await PlaycountMain.run(arguments: Array(CommandLine.arguments.dropFirst()))
+let status = await PlaycountMain.run(
+    arguments: Array(CommandLine.arguments.dropFirst()),
+    setUp: { shell in PlaycountCommands.install(in: shell) },
+    tearDown: { shell in await PlaycountCommands.shutDown(shell) })
 exit(status)

@@ -50,6 +50,14 @@ public enum PlaycountMain {
             shell.err.print("playcount: cannot start: \(error)")
             return ExitStatus.commandFailed
         }
+        do {
+            for (name, value) in try options.settingAssignments {
+                try shell.settings.set(name: name, text: value)
+            }
+        } catch {
+            shell.err.print("playcount: \(error) (see 'playcount --help')")
+            return ExitStatus.usage
+        }
         // A reader that goes away (`playcount … | head`) must not kill the shell: writes just fail.
         signal(SIGPIPE, SIG_IGN)
         InterruptWatcher.start(controller: shell.interrupts, interactive: interactive)

@@ -42,6 +42,42 @@ struct PlaycountOptions: ParsableCommand {
     @Flag(name: .long, help: "Run on after a failing command (the exit status still reports the failure).")
     var keepGoing = false
 
+    @Option(help: ArgumentHelp("nsqd TCP address to use instead of the embedded broker (repeatable).", valueName: "host:port"))
+    var nsqdTCPAddress: [String] = []
+
+    @Option(help: ArgumentHelp("nsqlookupd HTTP address to discover nsqd from (repeatable).", valueName: "host:port"))
+    var lookupdHTTPAddress: [String] = []
+
+    @Option(help: "NSQ topic the play events arrive on (the 'topic' setting).")
+    var topic: String?
+
+    @Option(help: "NSQ channel the processor consumes with (the 'channel' setting).")
+    var channel: String?
+
+    @Option(help: ArgumentHelp("Set a shell setting before anything runs (repeatable), e.g. --set client=file:out.jsonl.",
+        valueName: "name=value"))
+    var set: [String] = []
+
     @Argument(help: ArgumentHelp("Script files to run.", valueName: "file"), completion: .file())
     var scripts: [String] = []
+
+    /// The settings these flags give, as (name, value) in the order to apply them.
+    var settingAssignments: [(name: String, value: String)] {
+        get throws {
+            var assignments: [(String, String)] = []
+            if !nsqdTCPAddress.isEmpty { assignments.append(("nsqd-tcp-address", nsqdTCPAddress.joined(separator: ","))) }
+            if !lookupdHTTPAddress.isEmpty {
+                assignments.append(("lookupd-http-address", lookupdHTTPAddress.joined(separator: ",")))
+            }
+            if let topic { assignments.append(("topic", topic)) }
+            if let channel { assignments.append(("channel", channel)) }
+            for assignment in set {
+                guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                    throw ValidationError("--set takes NAME=VALUE, got '\(assignment)'")
+                }
+                assignments.append((String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...])))
+            }
+            return assignments
+        }
+    }
 }

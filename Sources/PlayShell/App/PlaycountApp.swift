@@ -1,0 +1,132 @@
+import NIOCore
+import NSQ
+import NSQBroker
+import PlayCounts
+
+/// The app the shell drives: the embedded broker, the running processor, producers, and what was seeded
+/// (for `expect counts == seeded`). One per shell, in `shell.app`.
+final class PlaycountApp: Sendable {
+    let broker = EmbeddedBroker()
+    private let currentSession = Locked<ProcessorSession?>(nil)
+    private let lastSession = Locked<ProcessorSession?>(nil)
+    private let producers = Locked<[String: NSQProducer]>([:])
+    private let expected = Locked<[VideoID: Int]>([:])
+
+    /// Where NSQ is: the configured addresses, or the embedded broker (started on demand).
+    struct Target: Sendable {
+        var nsqdTCPAddresses: [String]
+        var lookupdHTTPAddresses: [String]
+        /// Set when the embedded broker is the target.
+        var embedded: NSQBroker?
+    }
+
+    func target(in shell: ShellContext) async throws -> Target {
+        let nsqd = addressList(shell.settings[.nsqdTCPAddress])
+        let lookupd = addressList(shell.settings[.lookupdHTTPAddress])
+        if nsqd.isEmpty, lookupd.isEmpty {
+            let embedded: NSQBroker
+            do {
+                embedded = try await broker.start()
+            } catch {
+                throw ShellError("cannot start the embedded broker: \(error)")
+            }
+            return Target(nsqdTCPAddresses: [embedded.tcpAddressText], lookupdHTTPAddresses: [], embedded: embedded)
+        }
+        return Target(nsqdTCPAddresses: nsqd, lookupdHTTPAddresses: lookupd, embedded: nil)
+    }
+
+    /// A producer connected to the nsqd that `seed` and `replay` publish to.
+    func producer(for topic: String, in shell: ShellContext) async throws -> NSQProducer {
+        let target = try await target(in: shell)
+        var address = target.nsqdTCPAddresses.first
+        if address == nil {
+            for lookupd in target.lookupdHTTPAddresses {
+                if let found = try? await NSQLookupd.producers(topic: topic, lookupd: lookupd).first {
+                    address = found
+                    break
+                }
+            }
+        }
+        guard let address else {
+            throw ShellError(
+                "no nsqd to publish to: lookupd knows no nsqd with topic '\(topic)'; set nsqd-tcp-address")
+        }
+        return producers.withLock { producers in
+            if let existing = producers[address] { return existing }
+            let producer = NSQProducer(address: address)
+            producers[address] = producer
+            return producer
+        }
+    }
+
+    // MARK: The processor
+
+    /// The running processor, if `start` was given and not yet `stop`.
+    var session: ProcessorSession? { currentSession.current }
+
+    /// The running processor, or the last one stopped (for `stats`, `audit` and `counts` after `stop`).
+    var latestSession: ProcessorSession? { currentSession.current ?? lastSession.current }
+
+    func setSession(_ session: ProcessorSession) throws {
+        try currentSession.withLock { current in
+            if current != nil { throw ShellError("the processor is already running ('stop' first)") }
+            current = session
+        }
+    }
+
+    /// Stops the running processor gracefully; returns it, or nil if none was running.
+    @discardableResult
+    func stopSession() async -> ProcessorSession? {
+        guard let session = currentSession.withLock({ current -> ProcessorSession? in
+            defer { current = nil }
+            return current
+        }) else { return nil }
+        await session.stop()
+        lastSession.withLock { $0 = session }
+        return session
+    }
+
+    // MARK: What was published to the topic
+
+    /// Adds plays this shell published (`seed`, `replay`): what the client should show in the end.
+    func addExpected(_ plays: [VideoID: Int]) {
+        expected.withLock { expected in
+            for (video, count) in plays { expected[video, default: 0] += count }
+        }
+    }
+
+    var expectedCounts: [VideoID: Int] { expected.current }
+
+    /// Stops everything at exit.
+    func shutDown() async {
+        await stopSession()
+        for producer in producers.withLock({ Array($0.values) }) { await producer.close() }
+        try? await broker.stop()
+    }
+}
+
+enum PlaycountAppKey: ComponentKey {
+    typealias Value = PlaycountApp
+}
+
+extension ShellContext {
+    /// The app's components; installed by `PlaycountApp.install`.
+    var app: PlaycountApp {
+        if let app = components[PlaycountAppKey.self] { return app }
+        let app = PlaycountApp()
+        components[PlaycountAppKey.self] = app
+        return app
+    }
+
+    /// The running processor, or a clear error.
+    func runningSession() throws -> ProcessorSession {
+        guard let session = app.session else { throw ShellError("the processor is not running ('start' first)") }
+        return session
+    }
+
+    /// The running or last processor, or a clear error.
+    func latestSession() throws -> ProcessorSession {
+        guard let session = app.latestSession else { throw ShellError("the processor has not run yet ('start' first)") }
+        return session
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import NSQ
+import PlayCounts
+
+/// The settings the NSQ and processor commands read. Each is `set`/`show`able and an `expect` subject;
+/// the process flags (`--nsqd-tcp-address`, …) set the same values.
+extension Setting where Value == String {
+    /// nsqd TCP addresses to consume from and publish to; empty means the embedded broker.
+    public static var nsqdTCPAddress: Setting<String> {
+        Setting(
+            name: "nsqd-tcp-address", defaultValue: "",
+            help: "nsqd TCP addresses, comma-separated (empty: the embedded broker).",
+            validate: addressListProblem)
+    }
+
+    /// nsqlookupd HTTP addresses the consumer discovers nsqd instances from.
+    public static var lookupdHTTPAddress: Setting<String> {
+        Setting(
+            name: "lookupd-http-address", defaultValue: "",
+            help: "nsqlookupd HTTP addresses, comma-separated, polled for the topic's nsqd instances.",
+            validate: addressListProblem)
+    }
+
+    /// Where publish calls go.
+    public static var client: Setting<String> {
+        Setting(
+            name: "client", defaultValue: "stdout",
+            help: "Where counts are published: stdout, file:PATH or http://HOST:PORT/PATH.",
+            suggestions: ["stdout", "file:", "http://127.0.0.1:8080/counts"],
+            validate: { spec in
+                spec == "stdout" || spec == "-" || spec.hasPrefix("file:") || spec.hasPrefix("http://")
+                    ? nil : "use stdout, file:PATH or http://HOST:PORT/PATH"
+            })
+    }
+
+    /// A receipt log for the next `start`: every play received, replayable with `replay`.
+    public static var record: Setting<String> {
+        Setting(
+            name: "record", defaultValue: "",
+            help: "Write every play the processor receives to this file (JSON lines, replayable); empty: off.")
+    }
+}
+
+extension Setting where Value == Int {
+    /// How many messages may be in flight to the processor, spread as RDY over the nsqd connections.
+    public static var maxInFlight: Setting<Int> {
+        Setting(
+            name: "max-in-flight", defaultValue: 2500,
+            help: "Messages in flight to the processor, spread as RDY over nsqd connections.",
+            validate: { (1...1_000_000).contains($0) ? nil : "must be between 1 and 1000000" })
+    }
+
+    /// Plays below which a video is realtime.
+    public static var realtimeThreshold: Setting<Int> {
+        Setting(
+            name: "realtime-threshold", defaultValue: 100,
+            help: "A video's first N plays are published as soon as they are received.",
+            validate: { $0 >= 0 ? nil : "must not be negative" })
+    }
+}
+
+extension Setting where Value == ShellDuration {
+    /// How stale a held video's published count may get (rule 2).
+    public static var maxStaleness: Setting<ShellDuration> {
+        Setting(
+            name: "max-staleness", defaultValue: ShellDuration(.seconds(60), description: "60s"),
+            help: "Every play of a popular video reaches the client within this time of arriving on the queue.",
+            validate: { $0.duration > .zero ? nil : "must be positive" })
+    }
+
+    /// Time reserved for the call itself before a held play's deadline.
+    public static var safetyMargin: Setting<ShellDuration> {
+        Setting(
+            name: "safety-margin", defaultValue: ShellDuration(.milliseconds(250), description: "250ms"),
+            help: "Held videos are published this long before their deadline, to allow for the call.")
+    }
+}
+
+extension ShellDuration: ShellValueConvertible {
+    public static var typeName: String { "duration" }
+
+    public static func parse(_ text: String) throws -> ShellDuration {
+        guard let duration = ShellDuration(argument: text) else {
+            throw ShellError("'\(text)' is not a duration (e.g. 250ms, 2s, 1m)")
+        }
+        return duration
+    }
+
+    public init?(shellValue: ShellValue) {
+        guard case .string(let text) = shellValue, let duration = ShellDuration(argument: text) else { return nil }
+        self = duration
+    }
+
+    public var shellValue: ShellValue { .string(description) }
+
+    /// The duration in the processor's unit.
+    var nanoseconds: WallNanoseconds {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Splits a comma-separated address list, dropping blanks.
+func addressList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+@Sendable func addressListProblem(_ text: String) -> String? {
+    for address in addressList(text) {
+        let parts = address.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = parts.last.flatMap({ Int($0) }), (1...65535).contains(port) else {
+            return "'\(address)' is not HOST:PORT"
+        }
+    }
+    return nil
+}

@@ -1,0 +1,102 @@
+import NIOCore
+import NSQ
+import PlayCounts
+
+/// Publishes plays to a topic, as fast as possible (MPUB batches) or on a schedule (`seed --rate`,
+/// `replay`), reporting progress and counting what was actually published per video.
+struct PacedPublisher {
+    let producer: NSQProducer
+    let topic: String
+    /// Called with (published, total) now and then, for a progress bar.
+    var progress: (Int, Int) -> Void = { _, _ in }
+
+    /// Plays published so far, per video (kept even when publishing fails half-way).
+    private(set) var published: [VideoID: Int] = [:]
+    private(set) var publishedCount = 0
+
+    init(producer: NSQProducer, topic: String, progress: @escaping (Int, Int) -> Void = { _, _ in }) {
+        self.producer = producer
+        self.topic = topic
+        self.progress = progress
+    }
+
+    /// Publishes `videos` in order, as fast as the broker takes them.
+    mutating func publishAll(_ videos: some Sequence<VideoID>, total: Int) async throws {
+        var chunk: [VideoID] = []
+        chunk.reserveCapacity(Self.chunkSize)
+        for video in videos {
+            chunk.append(video)
+            if chunk.count == Self.chunkSize {
+                try await publish(chunk, total: total)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        if !chunk.isEmpty { try await publish(chunk, total: total) }
+    }
+
+    /// Publishes each play when it is due: `dueNanoseconds` after the start. Plays that fall due together
+    /// (or while the previous publish was on the wire) go out as one MPUB.
+    mutating func publishScheduled(
+        _ events: some Sequence<(dueNanoseconds: Int64, video: VideoID)>, total: Int
+    ) async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var pending: [VideoID] = []
+        var iterator = events.makeIterator()
+        var next = iterator.next()
+        while let event = next {
+            let due = start + .nanoseconds(event.dueNanoseconds)
+            if due > clock.now, !pending.isEmpty {
+                try await publish(pending, total: total)
+                pending.removeAll(keepingCapacity: true)
+                continue
+            }
+            if due > clock.now { try await clock.sleep(until: due) }
+            pending.append(event.video)
+            next = iterator.next()
+            if pending.count >= Self.chunkSize {
+                try await publish(pending, total: total)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        if !pending.isEmpty { try await publish(pending, total: total) }
+    }
+
+    private static let chunkSize = 5_000
+
+    private mutating func publish(_ videos: [VideoID], total: Int) async throws {
+        try Task.checkCancellation()
+        let bodies = videos.map { ByteBuffer(bytes: SeedPlan.body(for: $0)) }
+        if bodies.count == 1 {
+            try await producer.publish(topic: topic, body: bodies[0])
+        } else {
+            try await producer.publishBatched(topic: topic, bodies: bodies)
+        }
+        for video in videos { published[video, default: 0] += 1 }
+        publishedCount += videos.count
+        progress(publishedCount, total)
+    }
+}
+
+/// A one-line progress bar on stderr, drawn only for people at a terminal.
+final class ProgressBar {
+    let shell: ShellContext
+    let label: String
+    private var lastDrawn = -1
+
+    init(shell: ShellContext, label: String) {
+        self.shell = shell
+        self.label = label
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard shell.isInteractive, total > 0 else { return }
+        let percent = done * 100 / total
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let filled = percent / 4
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 25 - filled)
+        shell.err.write("\r\(label) [\(bar)] \(percent)% \(done)/\(total)")
+        if done >= total { shell.err.write("\n") }
+    }
+}

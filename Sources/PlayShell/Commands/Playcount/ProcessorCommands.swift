@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import NSQ
+import PlayCounts
+
+/// `start`: connects the processor to NSQ and starts counting and publishing.
+struct StartCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start the processor: consume the topic, count plays, publish counts to the client.",
+        discussion: """
+            Reads the settings topic, channel, nsqd-tcp-address / lookupd-http-address (none: the embedded \
+            broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin and record.
+            """)
+
+    func run(in shell: ShellContext) async throws {
+        if shell.app.session != nil { throw ShellError("the processor is already running ('stop' first)") }
+        let settings = shell.settings
+        let target = try await shell.app.target(in: shell)
+        let client: any PublishClient
+        do {
+            client = try PublishClientFactory.make(spec: settings[.client])
+        } catch {
+            throw ShellError("client: \(error)")
+        }
+        var receiptFile: ReceiptLogFile?
+        let recordPath = settings[.record]
+        if !recordPath.isEmpty {
+            do {
+                receiptFile = try ReceiptLogFile(path: shell.resolvePath(recordPath))
+            } catch {
+                throw ShellError("record: cannot open \(recordPath): \(error)")
+            }
+        }
+        // Unbuffered output: nsqd writes each message at once, so a realtime play is not held back by
+        // nsqd's output buffer (250 ms by default) before the processor can publish it.
+        var consumer = NSQConsumerConfiguration(
+            topic: settings[.topic], channel: settings[.channel],
+            nsqdTCPAddresses: target.nsqdTCPAddresses, lookupdHTTPAddresses: target.lookupdHTTPAddresses,
+            maxInFlight: settings[.maxInFlight], userAgent: "playcount/1.0",
+            outputBuffering: .unbuffered)
+        consumer.lookupdPollInterval = .seconds(15)
+        let policy = PublishPolicyConfiguration(
+            realtimeThreshold: settings[.realtimeThreshold],
+            maxStaleness: settings[.maxStaleness].nanoseconds,
+            safetyMargin: settings[.safetyMargin].nanoseconds)
+        let err = shell.err
+        let session = ProcessorSession(ProcessorSession.Configuration(
+            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy), client: client,
+            receiptFile: receiptFile, warn: { err.print("playcount: \($0)") }))
+        try shell.app.setSession(session)
+        session.start()
+        let source = target.embedded != nil
+            ? "the embedded broker (\(target.nsqdTCPAddresses.joined()))"
+            : (target.nsqdTCPAddresses + target.lookupdHTTPAddresses.map { "lookupd \($0)" }).joined(separator: ", ")
+        if shell.isInteractive {
+            shell.out.print("processor started: \(settings[.topic])/\(settings[.channel]) from \(source), publishing to \(client.description)")
+        }
+    }
+}
+
+/// `stop`: stops the processor gracefully.
+struct StopCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop",
+        abstract: "Stop the processor gracefully (settle in-flight messages, publish everything held).")
+
+    func run(in shell: ShellContext) async throws {
+        guard await shell.app.stopSession() != nil else {
+            throw ShellError("the processor is not running")
+        }
+    }
+}
+
+/// `flush`: publishes every held video now.
+struct FlushCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flush",
+        abstract: "Publish every held video now (still at most 20 per call, only changed counts).")
+
+    func run(in shell: ShellContext) async throws {
+        try await shell.runningSession().processor.flush()
+    }
+}
+
+/// `stats`: the figures of the current (or last) run, with calls against the lower bound.
+struct StatsCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show messages, calls, latency, staleness and calls against the lower bound.",
+        discussion: """
+            The lower bound is the fewest calls any policy obeying the rules could have made for the plays \
+            as this processor received them.
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    func run(in shell: ShellContext) async throws {
+        let stats = await shell.latestSession().processor.stats()
+        try shell.report(stats, json: output.json) { stats in
+            func ms(_ value: Double) -> String { String(format: "%.3f ms", value) }
+            func latency(_ summary: LatencySummary) -> String {
+                "p50 \(ms(summary.p50Ms))  p99 \(ms(summary.p99Ms))  max \(ms(summary.maxMs))"
+            }
+            return Table(columns: ["FIGURE", "VALUE"], rows: [
+                ["messages", String(stats.messages)],
+                ["invalid messages", String(stats.invalidMessages)],
+                ["plays", String(stats.plays)],
+                ["realtime plays", String(stats.realtimePlays)],
+                ["calls", String(stats.calls)],
+                ["lower bound", String(stats.lowerBound)],
+                ["calls / bound", String(format: "%.4f", stats.callsOverBound)],
+                ["failed attempts", String(stats.failedAttempts)],
+                ["videos per call", String(format: "%.2f mean, %d max", stats.videosPerCallMean, stats.videosPerCallMax)],
+                ["realtime latency (receive → call)", latency(stats.realtimeLatencyFromReceive)],
+                ["realtime latency (queue → call)", latency(stats.realtimeLatencyFromQueue)],
+                ["worst staleness at publish", ms(stats.worstStalenessMs)],
+                ["late plays", String(stats.latePlays)],
+            ])
+        }
+    }
+}

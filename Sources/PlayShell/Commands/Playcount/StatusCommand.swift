@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import NSQ
+import NSQBroker
+import PlayCounts
+
+/// `status`: processor state, NSQ connections and queue depth, held videos, client health.
+struct StatusCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the processor, its NSQ connections, the queue and the client.")
+
+    @OptionGroup var output: OutputOptions
+
+    func run(in shell: ShellContext) async throws {
+        let report = await StatusReport.gather(in: shell)
+        try shell.report(report, json: output.json) { $0.tables }
+    }
+}
+
+/// Everything `status` shows; also what `wait drained` checks.
+struct StatusReport: Encodable {
+    struct Connection: Encodable {
+        let address: String
+        let state: String
+        let ready: Int
+        let inFlight: Int
+        let received: Int
+        let finished: Int
+        let requeued: Int
+        let reconnects: Int
+        let lastError: String?
+    }
+
+    struct Queue: Encodable {
+        let topic: String
+        let channel: String
+        /// Messages waiting in the topic (no channel yet) plus in the channel.
+        let depth: Int
+        let inFlight: Int
+        let deferred: Int
+    }
+
+    let processor: String
+    let broker: String
+    let connections: [Connection]
+    /// Only known for the embedded broker.
+    let queue: Queue?
+    /// True while read batches wait for or are in the processor.
+    let processing: Bool
+    let processorStatus: ProcessorStatus?
+
+    static func gather(in shell: ShellContext) async -> StatusReport {
+        let session = shell.app.latestSession
+        let running = shell.app.session != nil
+        var queue: Queue?
+        let brokerText: String
+        if let broker = shell.app.broker.running {
+            brokerText = "embedded: TCP \(broker.tcpAddressText) HTTP \(broker.httpAddressText)"
+            let topicName = shell.settings[.topic]
+            let channelName = shell.settings[.channel]
+            let topic = await broker.stats().topic(topicName)
+            let channel = topic?.channel(channelName)
+            queue = Queue(
+                topic: topicName, channel: channelName,
+                depth: (topic?.depth ?? 0) + (channel?.depth ?? 0),
+                inFlight: channel?.inFlightCount ?? 0, deferred: channel?.deferredCount ?? 0)
+        } else {
+            let nsqd = addressList(shell.settings[.nsqdTCPAddress])
+            let lookupd = addressList(shell.settings[.lookupdHTTPAddress])
+            brokerText = nsqd.isEmpty && lookupd.isEmpty
+                ? "embedded: not started"
+                : "external: " + (nsqd + lookupd.map { "lookupd \($0)" }).joined(separator: ", ")
+        }
+        let connections = (running ? session?.consumer.status().connections : nil) ?? []
+        return StatusReport(
+            processor: running ? "running" : (session == nil ? "not started" : "stopped"),
+            broker: brokerText,
+            connections: connections.map {
+                Connection(
+                    address: $0.address, state: $0.state.rawValue, ready: $0.ready, inFlight: $0.inFlight,
+                    received: $0.received, finished: $0.finished, requeued: $0.requeued,
+                    reconnects: $0.reconnects, lastError: $0.lastError)
+            },
+            queue: queue,
+            processing: running && session?.isProcessing == true,
+            processorStatus: await session?.processor.status())
+    }
+
+    var tables: Table {
+        var table = Table(columns: ["", ""])
+        table.append(["processor", processor])
+        table.append(["broker", broker])
+        if let queue {
+            table.append(["queue", "\(queue.topic)/\(queue.channel): depth \(queue.depth), in flight \(queue.inFlight), deferred \(queue.deferred)"])
+        }
+        for connection in connections {
+            var line = "\(connection.state), RDY \(connection.ready), in flight \(connection.inFlight), received \(connection.received), finished \(connection.finished), reconnects \(connection.reconnects)"
+            if let error = connection.lastError { line += ", last error: \(error)" }
+            table.append(["nsqd \(connection.address)", line])
+        }
+        if let status = processorStatus {
+            table.append(["received", "\(status.receivedPlays) plays, \(status.invalidMessages) invalid, \(status.readBatches) read batches"])
+            table.append(["held videos", String(status.heldVideos)])
+            table.append(["next deadline", status.nextDeadline.map { RFC3339.format($0) } ?? "-"])
+            table.append(["calls", "\(status.calls) made, \(status.pendingCalls) pending"])
+            var client = "\(status.client): " + (status.clientHealthy ? "healthy" : "failing (\(status.consecutiveFailures) in a row)")
+            if let error = status.lastError { client += ", last error: \(error)" }
+            table.append(["client", client])
+        }
+        return table
+    }
+}
