@@ -107,7 +107,7 @@ struct AuditTests {
             while videos.count < Int(random.below(21)) { videos.insert(random.guid()) }
             let counts = videos.map { VideoCount(video: $0, plays: Int(random.below(10_000_000))) }
             // Whole microseconds: the log keeps six fractional digits. Negative instants included.
-            let micros = Int64(random.below(1 << 61)) - (1 << 59)
+            let micros = Int64(random.below(4_000_000_000_000_000)) - 1_000_000_000_000_000
             let call = PublishCall(sequence: sequence, publishedAt: micros * 1_000, counts: counts)
             calls.append(call)
             clientOutput += PublishCallEncoder.encodeLine(call)
