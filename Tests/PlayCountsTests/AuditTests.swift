@@ -97,6 +97,29 @@ struct AuditTests {
         }
     }
 
+    @Test("what the publish clients write, the publish log parser reads back as the same call")
+    func clientOutputRoundTripsThroughPublishLog() throws {
+        var random = SeededRandom(seed: 21)
+        var calls: [PublishCall] = []
+        var clientOutput: [UInt8] = []
+        for sequence in 1...300 {
+            var videos = Set<VideoID>()
+            while videos.count < Int(random.below(21)) { videos.insert(random.guid()) }
+            let counts = videos.map { VideoCount(video: $0, plays: Int(random.below(10_000_000))) }
+            // Whole microseconds: the log keeps six fractional digits. Negative instants included.
+            let micros = Int64(random.below(4_000_000_000_000_000)) - 1_000_000_000_000_000
+            let call = PublishCall(sequence: sequence, publishedAt: micros * 1_000, counts: counts)
+            calls.append(call)
+            clientOutput += PublishCallEncoder.encodeLine(call)
+            let parsed = try PublishLog.parse(line: String(decoding: PublishCallEncoder.encode(call), as: UTF8.self))
+            #expect(parsed == PublishCall(sequence: sequence, publishedAt: call.publishedAt,
+                counts: counts.sorted { $0.video < $1.video }))
+        }
+        let parsed = try PublishLog.parse(text: String(decoding: clientOutput, as: UTF8.self))
+        #expect(parsed == calls.map { PublishCall(sequence: $0.sequence, publishedAt: $0.publishedAt,
+            counts: $0.counts.sorted { $0.video < $1.video }) })
+    }
+
     @Test("receipt log lines round-trip")
     func receiptLog() throws {
         let batch = [

@@ -5,12 +5,6 @@ import Foundation
 
 typealias SeededGenerator = SplitMix64
 
-extension SplitMix64 {
-    mutating func exponential(mean: Double) -> Double {
-        -mean * log1p(-Double.random(in: 0..<1, using: &self))
-    }
-}
-
 func simulate(
     _ batches: [TraceBatch], configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
     flushAtEnd: Bool = false

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The publish log: one JSON object per call and line,
-/// `{"sequence": n, "published_at": "<RFC 3339 µs>", "counts": {"<guid>": n, …}}`.
+/// `{"sequence": n, "published_at": "<RFC 3339 µs>", "counts": {"<guid>": n, …}}`, as ``PublishCallEncoder``
+/// writes it for the stdout and file clients; ``parse(line:lineNumber:)`` reads those lines back.
 public enum PublishLog {
     private struct Line: Decodable {
         var sequence: Int
@@ -9,14 +10,10 @@ public enum PublishLog {
         var counts: [String: Int]
     }
 
-    /// The log line for `call` (without the trailing newline); keys in a fixed order, counts in call order.
+    /// The log line for `call` (without the trailing newline): exactly what every publish client writes,
+    /// produced by the one encoder, ``PublishCallEncoder``.
     public static func line(for call: PublishCall) -> String {
-        var text = "{\"sequence\": \(call.sequence), \"published_at\": \"\(RFC3339.format(call.publishedAt))\", \"counts\": {"
-        for (index, entry) in call.counts.enumerated() {
-            if index > 0 { text += ", " }
-            text += "\"\(entry.video)\": \(entry.plays)"
-        }
-        return text + "}}"
+        String(decoding: PublishCallEncoder.encode(call), as: UTF8.self)
     }
 
     /// Parses one line. Counts come back sorted by video (JSON objects are unordered).
@@ -43,11 +40,6 @@ public enum PublishLog {
 
     /// Parses a whole log; blank lines are skipped.
     public static func parse(text: some StringProtocol) throws(LogParseError) -> [PublishCall] {
-        var calls: [PublishCall] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0.isWhitespace }) { continue }
-            calls.append(try parse(line: line, lineNumber: index + 1))
-        }
-        return calls
+        try LogLines.parse(text) { line, number throws(LogParseError) in try parse(line: line, lineNumber: number) }
     }
 }

@@ -66,11 +66,6 @@ public enum ReceiptLog {
 
     /// Parses a whole log; blank lines are skipped.
     public static func parse(text: some StringProtocol) throws(LogParseError) -> [ReceiptRecord] {
-        var records: [ReceiptRecord] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.allSatisfy({ $0.isWhitespace }) { continue }
-            records.append(try parse(line: line, lineNumber: index + 1))
-        }
-        return records
+        try LogLines.parse(text) { line, number throws(LogParseError) in try parse(line: line, lineNumber: number) }
     }
 }

@@ -1,24 +1,26 @@
 import Foundation
 
 /// Appends the receipt log to a file; `sink` plugs into `PlayProcessor(receiptSink:)`.
+/// Writes go straight to the descriptor through ``FileDescriptorWriter``, like the file publish client.
 public final class ReceiptLogFile: @unchecked Sendable {
     private let lock = NSLock()
-    private let handle: FileHandle
-    private var closed = false
+    private let path: String
+    /// -1 once closed; guarded by `lock`.
+    private var fd: Int32
 
     /// Creates (or truncates) the file at `path`.
     public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw LogParseError(line: 0, reason: "cannot create receipt log \(path)")
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LogParseError(line: 0, reason: "cannot create receipt log \(path)") }
+        self.fd = fd
+        self.path = path
     }
 
-    /// Writes one chunk of lines; errors after the file is closed are ignored.
+    /// Writes one chunk of lines; errors, and writes after the file is closed, are ignored.
     public func write(_ chunk: String) {
         lock.withLock {
-            guard !closed else { return }
-            try? handle.write(contentsOf: Data(chunk.utf8))
+            guard fd >= 0 else { return }
+            try? FileDescriptorWriter.writeAll(Array(chunk.utf8), to: fd, target: path)
         }
     }
 
@@ -26,9 +28,9 @@ public final class ReceiptLogFile: @unchecked Sendable {
 
     public func close() {
         lock.withLock {
-            guard !closed else { return }
-            closed = true
-            try? handle.close()
+            guard fd >= 0 else { return }
+            FileDescriptorWriter.closeDescriptor(fd)
+            fd = -1
         }
     }
 

@@ -11,28 +11,11 @@ public struct VideoID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses a GUID in `8-4-4-4-12` hex form, either case; nil for anything else.
     public init?(_ text: some StringProtocol) {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var digits = 0
-        var index = 0
-        for byte in text.utf8 {
-            defer { index += 1 }
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if digits < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
-            digits += 1
-        }
-        guard index == 36, digits == 32 else { return nil }
-        self.init(high: high, low: low)
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable { VideoID(utf8: UnsafeRawBufferPointer($0)) }
+            ?? Array(text.utf8).withUnsafeBytes { VideoID(utf8: $0) }
+        guard let parsed else { return nil }
+        self = parsed
     }
 
     public static func < (lhs: VideoID, rhs: VideoID) -> Bool {
@@ -40,15 +23,63 @@ public struct VideoID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let hex = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(36)
-        for digit in 0..<32 {
-            if digit == 8 || digit == 12 || digit == 16 || digit == 20 { bytes.append(UInt8(ascii: "-")) }
-            let word = digit < 16 ? high : low
-            let shift = UInt64(60 - 4 * (digit % 16))
-            bytes.append(hex[Int((word >> shift) & 0xF)])
-        }
+        appendCanonicalUTF8(to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension VideoID {
+    /// Parses a GUID in `8-4-4-4-12` hex form, either case, straight from UTF-8 bytes (no String needed).
+    init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 36,
+            bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"),
+            bytes[18] == UInt8(ascii: "-"), bytes[23] == UInt8(ascii: "-")
+        else { return nil }
+        var invalid = false
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        @inline(__always) func take(_ range: Range<Int>, into word: inout UInt64) {
+            for index in range {
+                let nibble = Self.nibble(bytes[index])
+                invalid = invalid || nibble > 0xF
+                word = word << 4 | UInt64(nibble & 0xF)
+            }
+        }
+        take(0..<8, into: &high)
+        take(9..<13, into: &high)
+        take(14..<18, into: &high)
+        take(19..<23, into: &low)
+        take(24..<36, into: &low)
+        if invalid { return nil }
+        self.init(high: high, low: low)
+    }
+
+    /// The value of a hex digit, or 0xFF for any other byte (branch-light, for the hot path).
+    @inline(__always)
+    static func nibble(_ byte: UInt8) -> UInt8 {
+        let digit = byte &- UInt8(ascii: "0")
+        if digit < 10 { return digit }
+        let letter = (byte | 0x20) &- UInt8(ascii: "a")
+        return letter < 6 ? letter + 10 : 0xFF
+    }
+
+    /// Appends the canonical lowercase text form (36 bytes) to `buffer` without building a String.
+    func appendCanonicalUTF8(to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            var position = 0
+            for digit in 0..<32 {
+                if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = digit < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (digit % 16))) & 0xF
+                text[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+                position += 1
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 }

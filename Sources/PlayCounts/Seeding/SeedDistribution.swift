@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How a seed plan splits its plays over videos.
 public enum SeedDistribution: Sendable, Hashable, CustomStringConvertible {
     /// Video `k` (0-based rank) gets a share proportional to `1 / (k + 1)^exponent`: a few hits, a long tail.
@@ -60,6 +68,12 @@ public enum SeedDistribution: Sendable, Hashable, CustomStringConvertible {
             throw SeedPlanError(
                 "unknown distribution '\(text)': use zipf, zipf:EXPONENT, uniform, weights:W1,W2,… or counts:N1,N2,…")
         }
+    }
+
+    /// The Zipf weights `1 / k^exponent` for ranks `k` = 1…`count` (unnormalised), shared by seed plans and
+    /// the policy simulation's ``ZipfVideos``.
+    static func zipfWeights(count: Int, exponent: Double) -> [Double] {
+        (0..<max(0, count)).map { 1 / pow(Double($0 + 1), exponent) }
     }
 
     public var description: String {

@@ -133,7 +133,7 @@ public struct SeedPlan: Sendable {
         case .zipf(let exponent):
             guard exponent.isFinite, exponent >= 0 else { throw SeedPlanError("the zipf exponent must be a number ≥ 0") }
             let count = try videoCount(videos)
-            return (0..<count).map { 1 / pow(Double($0 + 1), exponent) }
+            return SeedDistribution.zipfWeights(count: count, exponent: exponent)
         case .uniform:
             return Array(repeating: 1, count: try videoCount(videos))
         case .weights(let weights):

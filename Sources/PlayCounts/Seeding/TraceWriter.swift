@@ -81,7 +81,7 @@ public actor TraceWriter {
         out.append(contentsOf: #"{"at_ms": "#.utf8)
         let nanos = record.offsetNanoseconds.magnitude
         if record.offsetNanoseconds < 0 { out.append(UInt8(ascii: "-")) }
-        PublishCallEncoder.appendDecimal(Int64(nanos / 1_000_000), to: &out)
+        ASCIIDecimal.append(Int64(nanos / 1_000_000), to: &out)
         var fraction = nanos % 1_000_000
         if fraction != 0 {
             out.append(UInt8(ascii: "."))

@@ -1,6 +1,9 @@
 import Foundation
 
-/// A fixed set of videos picked by a Zipf-like law: the video of rank `k` (from 1) with weight `1 / k^exponent`.
+/// A fixed set of videos picked by a Zipf-like law: the video of rank `k` (from 1) with weight `1 / k^exponent`
+/// (``SeedDistribution``'s zipf weights).
+/// Not a ``SeedPlan``: a plan fixes exact per-video totals (with a small-video tail) and shuffles them, while a
+/// live simulation needs an open-ended stream of independent picks at a Poisson rate.
 public struct ZipfVideos: Sendable {
     public let videos: [VideoID]
     private let cumulative: [Double]
@@ -12,8 +15,8 @@ public struct ZipfVideos: Sendable {
         var total = 0.0
         var sums: [Double] = []
         sums.reserveCapacity(count)
-        for rank in 1...count {
-            total += 1 / pow(Double(rank), exponent)
+        for weight in SeedDistribution.zipfWeights(count: count, exponent: exponent) {
+            total += weight
             sums.append(total)
         }
         cumulative = sums.map { $0 / total }

@@ -5,16 +5,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Seeds the generator; `stream` separates independent sequences derived from one user seed.
     public init(seed: UInt64, stream: UInt64 = 0) {
-        var mixer = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
-        state = (Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer))
-    }
-
-    static func splitMix(_ x: inout UInt64) -> UInt64 {
-        x &+= 0x9E37_79B9_7F4A_7C15
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        state = (mixer.next(), mixer.next(), mixer.next(), mixer.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -1,16 +1,37 @@
-/// RFC 3339 timestamps in UTC with microseconds (`2026-11-29T06:58:16.123456Z`), as the publish log writes
-/// them, converted exactly to and from `WallNanoseconds` (no `Date`, whose `Double` loses microseconds).
+/// RFC 3339 timestamps in UTC with microseconds (`2026-11-29T06:58:16.123456Z`), as every publish client and
+/// the publish log write them, converted exactly to and from `WallNanoseconds` without Foundation (no `Date`,
+/// whose `Double` loses microseconds).
 public enum RFC3339 {
-    /// Formats `instant` as UTC with exactly six fractional digits (truncated, not rounded).
+    /// Formats `instant` as UTC with exactly six fractional digits (truncated toward the past, not rounded).
     public static func format(_ instant: WallNanoseconds) -> String {
-        let micros = floorDiv(instant, 1_000)
-        let seconds = floorDiv(micros, 1_000_000)
-        let fraction = micros - seconds * 1_000_000
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        appendMicroseconds(instant, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``format(_:)``'s text to `out` byte by byte (the publish encoders' hot path).
+    static func appendMicroseconds(_ instant: WallNanoseconds, to out: inout [UInt8]) {
+        // Remainders, not `seconds * 10⁹`, so `Int64.min` cannot overflow.
+        let seconds = floorDiv(instant, 1_000_000_000)
+        let micros = floorMod(instant, 1_000_000_000) / 1_000
         let days = floorDiv(seconds, 86_400)
         let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civilDate(fromDays: days)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        appendPadded(year, width: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(month, width: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendPadded(day, width: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendPadded(secondOfDay / 3600, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(secondOfDay / 60 % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendPadded(secondOfDay % 60, width: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        appendPadded(micros, width: 6, to: &out)
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else. Fractions beyond nanoseconds
@@ -73,14 +94,19 @@ public enum RFC3339 {
         return product + nanos
     }
 
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    private static func appendPadded(_ value: Int64, width: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        ASCIIDecimal.appendDigits(value.magnitude, minimumWidth: width, to: &out)
     }
 
     private static func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 {
         let quotient = value / divisor
         return (value % divisor < 0) ? quotient - 1 : quotient
+    }
+
+    private static func floorMod(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let remainder = value % divisor
+        return remainder < 0 ? remainder + divisor : remainder
     }
 
     private static func isLeap(_ year: Int64) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
@@ -103,15 +129,16 @@ public enum RFC3339 {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    private static func civilDate(fromDays days: Int64) -> (Int64, Int64, Int64) {
+    /// Howard Hinnant's `civil_from_days`: proleptic Gregorian date for a day count since 1970-01-01.
+    private static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = floorDiv(z, 146_097)
         let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
