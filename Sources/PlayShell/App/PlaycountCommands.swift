@@ -30,7 +30,7 @@ public enum PlaycountCommands {
     private static func registerFigures(in shell: ShellContext) {
         func stat(_ name: String, _ help: String, _ value: @escaping @Sendable (PlayCountStats) -> ShellValue) {
             shell.figures.register(name, help: help) { shell in
-                value(await shell.latestSession().processor.stats())
+                value(await try shell.latestSession().processor.stats())
             }
         }
         stat("calls", "Publish calls made.") { .integer($0.calls) }
@@ -45,7 +45,7 @@ public enum PlaycountCommands {
             .number($0.realtimeLatencyFromQueue.p99Ms)
         }
         shell.figures.register("held", help: "Videos held for a later call.") { shell in
-            .integer(await shell.latestSession().processor.status().heldVideos)
+            .integer(await try shell.latestSession().processor.status().heldVideos)
         }
         shell.figures.register("audit ok", help: "True when the audit of this run finds no violation.") { shell in
             .boolean(try await AuditReport.make(publishLog: nil, receipts: nil, in: shell).ok)

@@ -24,7 +24,11 @@ struct AuditCommand: ShellCommand {
 
     func run(in shell: ShellContext) async throws {
         let report = try await AuditReport.make(publishLog: publishLog, receipts: receipts, in: shell)
-        try shell.report(report, json: output.json) { report in
+        if output.json {
+            try shell.printJSON(report)
+            return
+        }
+        if !report.ok {
             var table = Table(columns: ["RULE", "CALL", "VIDEO", "DETAIL"])
             for violation in report.violations {
                 table.append([
@@ -32,11 +36,9 @@ struct AuditCommand: ShellCommand {
                     violation.detail,
                 ])
             }
-            return table
+            shell.printTable(table)
         }
-        if !output.json {
-            shell.out.print(report.summary)
-        }
+        shell.out.print(report.summary)
     }
 }
 

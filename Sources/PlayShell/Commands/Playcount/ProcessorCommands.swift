@@ -96,7 +96,7 @@ struct StatsCommand: ShellCommand {
     @OptionGroup var output: OutputOptions
 
     func run(in shell: ShellContext) async throws {
-        let stats = await shell.latestSession().processor.stats()
+        let stats = await try shell.latestSession().processor.stats()
         try shell.report(stats, json: output.json) { stats in
             func ms(_ value: Double) -> String { String(format: "%.3f ms", value) }
             func latency(_ summary: LatencySummary) -> String {

@@ -88,7 +88,7 @@ struct StatusReport: Encodable {
     }
 
     var tables: Table {
-        var table = Table(columns: ["", ""])
+        var table = Table(columns: ["PART", "STATE"])
         table.append(["processor", processor])
         table.append(["broker", broker])
         if let queue {
