@@ -65,7 +65,15 @@ public actor PlayProcessor {
     // MARK: Reading
 
     /// One read batch: the valid plays read together, plus how many invalid messages came with them.
+    /// Counts them and sends the realtime calls they need (`accept` then `publishPending`).
     public func receive(_ plays: [Play], invalidMessages invalid: Int = 0) async {
+        accept(plays, invalidMessages: invalid)
+        await publishPending()
+    }
+
+    /// Counts one read batch and decides its calls without sending them, so the caller can acknowledge the
+    /// batch's messages (FIN) before the calls go out; `publishPending()` sends them.
+    public func accept(_ plays: [Play], invalidMessages invalid: Int = 0) {
         if invalid > 0 {
             invalidMessages += invalid
             recorder.recordInvalidMessages(invalid)
@@ -79,6 +87,11 @@ public actor PlayProcessor {
         }
         recorder.recordBatch(plays)
         enqueue(policy.receive(plays, now: clock.now()))
+    }
+
+    /// Sends the calls decided so far, in order; returns once they are out (or queued behind a call that is
+    /// already being sent or waits for a retry).
+    public func publishPending() async {
         await pump()
     }
 

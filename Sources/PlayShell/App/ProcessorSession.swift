@@ -90,8 +90,11 @@ final class ProcessorSession: Sendable {
             }
             batchNumber += 1
             receipts.record(plays, batch: batchNumber)
-            await processor.receive(plays, invalidMessages: invalid)
+            // Counted: acknowledge the batch so nsqd sends more while the calls go out; what arrives
+            // meanwhile is read together into the next batch.
+            await processor.accept(plays, invalidMessages: invalid)
             for delivery in deliveries { delivery.finishAll() }
+            await processor.publishPending()
             busy.withLock { $0 = false }
         }
     }
