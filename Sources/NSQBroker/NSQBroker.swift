@@ -11,7 +11,14 @@ import NSQ
 /// the broker's HTTP address discovers it like it would discover nsqd through nsqlookupd.
 ///
 /// All state lives on one event loop of `eventLoopGroup`; TCP and HTTP connections are served on that loop.
-/// Queues are in memory only (no disk backend); TLS, AUTH, snappy and deflate are not offered.
+///
+/// Differences from nsqd v1.3.0, all deliberate:
+/// - queues are in memory only (no disk backend, no `--mem-queue-size` overflow);
+/// - TLS, AUTH (`E_AUTH_DISABLED`), snappy and deflate are not offered (IDENTIFY answers `false` for them);
+/// - after `CLS` the server closes the connection once the client's in-flight messages settle (nsqd leaves
+///   the close to the client); pausing topics/channels is not implemented;
+/// - timeouts and deferred messages are checked every `queueScanInterval` (100 ms), like nsqd's queue scan.
+/// As in nsqd, a disconnected client's in-flight messages are redelivered only when they time out.
 ///
 /// ```swift
 /// let broker = NSQBroker(configuration: .init(tcpPort: 0, httpPort: 0))
@@ -96,7 +103,7 @@ public final class NSQBroker: Sendable {
         }
     }
 
-    /// Closes both listeners and every client connection.
+    /// Closes both listeners and every client connection. A stopped broker is not meant to be started again.
     public func stop() async throws {
         let (tcp, http) = listeners.withLockedValue { value in
             defer { value = Listeners() }

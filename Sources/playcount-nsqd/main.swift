@@ -135,7 +135,11 @@ struct PlaycountNSQD: AsyncParsableCommand {
             case "h": scale = 3_600_000_000_000
             default: throw ValidationError("\(flag): bad duration unit in '\(text)'")
             }
-            total += Int64(value * scale)
+            let nanoseconds = value * scale
+            guard nanoseconds.isFinite, nanoseconds >= 0, nanoseconds + Double(total) < 9.0e18 else {
+                throw ValidationError("\(flag): duration '\(text)' out of range")
+            }
+            total += Int64(nanoseconds)
             number = ""
             unit = ""
         }

@@ -11,7 +11,11 @@ import NSQ
 final class BrokerChannel {
     let name: String
     let isEphemeral: Bool
-    unowned let topic: BrokerTopic
+    /// Weak: a deleted topic's channel may outlive it briefly, held by a closing client.
+    weak var topic: BrokerTopic?
+    /// The core outlives every channel: channels are reachable only from it or from its connections,
+    /// which hold it strongly.
+    unowned let core: BrokerCore
 
     private(set) var queue = Deque<BrokerMessage>()
     private(set) var inFlight: [NSQMessageID: InFlightMessage] = [:]
@@ -27,9 +31,9 @@ final class BrokerChannel {
         self.name = name
         self.isEphemeral = name.hasSuffix("#ephemeral")
         self.topic = topic
+        self.core = topic.core
     }
 
-    var core: BrokerCore { topic.core }
     var hasTimedWork: Bool { !inFlight.isEmpty || !deferred.isEmpty }
 
     // MARK: Putting messages
@@ -60,7 +64,7 @@ final class BrokerChannel {
     func removeClient(_ client: ClientConnection) {
         clients.removeAll { $0 === client }
         if isEphemeral, clients.isEmpty {
-            topic.deleteChannel(named: name)
+            topic?.deleteChannel(self)
         }
     }
 
@@ -83,7 +87,7 @@ final class BrokerChannel {
             if client.sampleRate > 0, Int32.random(in: 0..<100) > client.sampleRate { continue }
             message.attempts &+= 1
             inFlight[message.id] = InFlightMessage(
-                message: message, clientID: client.id, client: client,
+                message: message, clientID: client.id,
                 deliveredAt: now, deadline: now + client.messageTimeout)
             client.deliver(message)
         }
@@ -143,7 +147,8 @@ final class BrokerChannel {
             for entry in expired {
                 inFlight[entry.message.id] = nil
                 timeoutCount &+= 1
-                entry.client.messageTimedOut()
+                // The owner may have disconnected; its messages still time out, as in nsqd.
+                core.clients[entry.clientID]?.messageTimedOut()
                 queue.append(entry.message)
                 moved = true
             }

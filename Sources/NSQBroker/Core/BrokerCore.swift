@@ -44,7 +44,14 @@ final class BrokerCore {
     func existingTopic(named name: String) -> BrokerTopic? { topics[name] }
 
     func deleteTopic(named name: String) {
-        guard let topic = topics.removeValue(forKey: name) else { return }
+        guard let topic = topics[name] else { return }
+        deleteTopic(topic)
+    }
+
+    /// Removes this very topic (not a newer one of the same name) and disconnects its subscribers.
+    func deleteTopic(_ topic: BrokerTopic) {
+        guard topics[topic.name] === topic else { return }
+        topics[topic.name] = nil
         topic.closeAll()
     }
 

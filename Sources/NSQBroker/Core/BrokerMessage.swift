@@ -15,7 +15,6 @@ struct BrokerMessage {
 struct InFlightMessage {
     var message: BrokerMessage
     var clientID: Int64
-    unowned(unsafe) var client: ClientConnection
     var deliveredAt: NIODeadline
     var deadline: NIODeadline
 }

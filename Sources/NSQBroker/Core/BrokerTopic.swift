@@ -37,9 +37,17 @@ final class BrokerTopic {
     func existingChannel(named name: String) -> BrokerChannel? { channels[name] }
 
     func deleteChannel(named name: String) {
-        guard let channel = channels.removeValue(forKey: name) else { return }
+        guard let channel = channels[name] else { return }
+        deleteChannel(channel)
+    }
+
+    /// Removes this very channel (not a newer one of the same name) and disconnects its clients;
+    /// an ephemeral topic goes away with its last channel.
+    func deleteChannel(_ channel: BrokerChannel) {
+        guard channels[channel.name] === channel else { return }
+        channels[channel.name] = nil
         channel.closeClients()
-        if isEphemeral, channels.isEmpty { core.deleteTopic(named: self.name) }
+        if isEphemeral, channels.isEmpty { core.deleteTopic(self) }
     }
 
     /// Publishes messages (already stamped with id and timestamp) to every channel, then delivers.

@@ -96,7 +96,7 @@ final class HTTPAPIHandler: ChannelInboundHandler {
         }
         if let handler = post[path] {
             guard method == .POST else { return .error(.methodNotAllowed, "METHOD_NOT_ALLOWED") }
-            if bodyTooLarge { return .error(.payloadTooLarge, path == "/pub" ? "MSG_TOO_BIG" : "BODY_TOO_BIG") }
+            if bodyTooLarge { return .error(.payloadTooLarge, path == "/pub" ? "MSG_TOO_BIG" : "TOO_BIG") }
             return handler(Query(raw: rawQuery), body)
         }
         return .error(.notFound, "NOT_FOUND")

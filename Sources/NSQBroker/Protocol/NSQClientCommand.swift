@@ -19,6 +19,8 @@ enum NSQClientCommand: Equatable, Sendable {
 
 /// What the decoder produces for the connection.
 enum NSQClientInbound: Equatable, Sendable {
+    /// The client sent the `"  V2"` magic: the protocol starts (heartbeats begin).
+    case accepted
     case command(NSQClientCommand)
     /// A fatal protocol error found while reading: send it, then close.
     case fatal(NSQBrokerError)

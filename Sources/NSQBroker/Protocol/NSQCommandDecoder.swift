@@ -74,7 +74,7 @@ struct NSQCommandDecoder: ByteToMessageDecoder {
                 guard let magic = buffer.readBytes(length: 4) else { return nil }
                 if magic == NSQProtocol.magicV2 {
                     state = .line
-                    continue
+                    return .accepted
                 }
                 return fail(.badProtocol)
 

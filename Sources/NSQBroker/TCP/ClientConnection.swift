@@ -36,11 +36,9 @@ final class ClientConnection: ChannelInboundHandler {
     private let connectTime: Int64
 
     // Negotiated settings.
-    private var heartbeatInterval: TimeAmount?
-    private var outputBufferSize: Int
-    private var outputBufferTimeout: TimeAmount
-    private(set) var sampleRate: Int32 = 0
-    private(set) var messageTimeout: TimeAmount
+    private var settings: ClientSettings
+    var sampleRate: Int32 { settings.sampleRate }
+    var messageTimeout: TimeAmount { settings.messageTimeout }
 
     // Flow control and counters.
     private var readyCount: Int64 = 0
@@ -58,14 +56,12 @@ final class ClientConnection: ChannelInboundHandler {
     private var heartbeatTask: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
     private var lastCommandAt = NIODeadline.now()
+    private var isTornDown = false
 
     init(core: BrokerCore) {
         self.core = core
         let configuration = core.configuration
-        heartbeatInterval = configuration.heartbeatInterval
-        outputBufferSize = configuration.outputBufferSize
-        outputBufferTimeout = configuration.outputBufferTimeout
-        messageTimeout = configuration.msgTimeout
+        settings = ClientSettings(configuration: configuration)
         pending = ByteBufferAllocator().buffer(capacity: 0)
         connectTime = WallClock.nanoseconds() / 1_000_000_000
     }
@@ -92,7 +88,8 @@ final class ClientConnection: ChannelInboundHandler {
             remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
         }
         lastCommandAt = .now()
-        restartHeartbeat()
+        // Until the magic arrives only the read deadline runs (two default intervals, nsqd's 60 s client timeout).
+        if let interval = settings.heartbeatInterval { scheduleIdleCheck(interval: interval) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -106,7 +103,8 @@ final class ClientConnection: ChannelInboundHandler {
     }
 
     private func tearDown() {
-        guard state != .closed || subscribedChannel != nil || heartbeatTask != nil else { return }
+        guard !isTornDown else { return }
+        isTornDown = true
         state = .closed
         heartbeatTask?.cancel()
         heartbeatTask = nil
@@ -139,6 +137,8 @@ final class ClientConnection: ChannelInboundHandler {
         guard state != .closed else { return }
         lastCommandAt = .now()
         switch unwrapInboundIn(data) {
+        case .accepted:
+            restartHeartbeat()
         case .fatal(let error):
             fail(error)
         case .closeSilently:
@@ -212,64 +212,18 @@ final class ClientConnection: ChannelInboundHandler {
         clientID = request.clientID
         hostname = request.hostname
         userAgent = request.userAgent
-        let configuration = core.configuration
-
-        switch request.heartbeatInterval {
-        case -1: heartbeatInterval = nil
-        case 0: break
-        case 1000...Int(configuration.maxHeartbeatInterval.nanoseconds / 1_000_000):
-            heartbeatInterval = .milliseconds(Int64(request.heartbeatInterval))
-        default: throw .badBody("IDENTIFY heartbeat interval (\(request.heartbeatInterval)) is invalid")
-        }
-
-        var newTimeout = outputBufferTimeout
-        switch request.outputBufferTimeout {
-        case -1: newTimeout = .zero
-        case 0: break
-        case Int(configuration.minOutputBufferTimeout.nanoseconds / 1_000_000)...Int(configuration.maxOutputBufferTimeout.nanoseconds / 1_000_000):
-            newTimeout = .milliseconds(Int64(request.outputBufferTimeout))
-        default: throw .badBody("IDENTIFY output buffer timeout (\(request.outputBufferTimeout)) is invalid")
-        }
-        outputBufferTimeout = newTimeout
-        switch request.outputBufferSize {
-        case -1:
-            outputBufferSize = 1
-            outputBufferTimeout = .zero
-        case 0: break
-        case 64...configuration.maxOutputBufferSize: outputBufferSize = request.outputBufferSize
-        default: throw .badBody("IDENTIFY output buffer size (\(request.outputBufferSize)) is invalid")
-        }
-
-        guard (0...99).contains(request.sampleRate) else {
-            throw .badBody("IDENTIFY sample rate (\(request.sampleRate)) is invalid")
-        }
-        sampleRate = request.sampleRate
-
-        switch request.msgTimeout {
-        case 0: break
-        case 1000...Int(configuration.maxMsgTimeout.nanoseconds / 1_000_000):
-            messageTimeout = .milliseconds(Int64(request.msgTimeout))
-        default: throw .badBody("IDENTIFY msg timeout (\(request.msgTimeout)) is invalid")
-        }
+        try settings.apply(request, configuration: core.configuration)
         restartHeartbeat()
-
-        guard request.featureNegotiation else {
+        if request.featureNegotiation {
+            send(.response, Array(settings.negotiationReply(configuration: core.configuration).utf8))
+        } else {
             send(.response, Self.ok)
-            return
         }
-        // TLS, deflate and snappy are not offered: the reply says so and the client stays uncompressed.
-        let reply = "{\"max_rdy_count\":\(configuration.maxRdyCount),\"version\":\"\(NSQProtocol.version)\","
-            + "\"max_msg_timeout\":\(configuration.maxMsgTimeout.nanoseconds / 1_000_000),"
-            + "\"msg_timeout\":\(messageTimeout.nanoseconds / 1_000_000),\"tls_v1\":false,\"deflate\":false,"
-            + "\"deflate_level\":6,\"max_deflate_level\":6,\"snappy\":false,\"sample_rate\":\(sampleRate),"
-            + "\"auth_required\":false,\"output_buffer_size\":\(outputBufferSize),"
-            + "\"output_buffer_timeout\":\(outputBufferTimeout.nanoseconds / 1_000_000)}"
-        send(.response, Array(reply.utf8))
     }
 
     private func subscribe(_ params: [[UInt8]]) throws(NSQBrokerError) {
         guard state == .initial else { throw .invalid("cannot SUB in current state") }
-        guard heartbeatInterval != nil else { throw .invalid("cannot SUB with heartbeats disabled") }
+        guard settings.heartbeatInterval != nil else { throw .invalid("cannot SUB with heartbeats disabled") }
         guard params.count >= 3 else { throw .invalid("SUB insufficient number of parameters") }
         guard NSQCommandDecoder.isValidName(params[1]) else { throw .badTopic("SUB", params[1]) }
         guard NSQCommandDecoder.isValidName(params[2]) else { throw .badChannel("SUB", params[2]) }
@@ -302,7 +256,7 @@ final class ClientConnection: ChannelInboundHandler {
         try requireSubscribedOrClosing("FIN")
         guard let channel = subscribedChannel else { throw .invalid("cannot FIN in current state") }
         if let refusal = channel.finish(id, clientID: self.id) {
-            throw NSQBrokerError(code: "E_FIN_FAILED", "FIN \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("FIN", id, refusal)
         }
         finishCount &+= 1
         settled()
@@ -322,7 +276,7 @@ final class ClientConnection: ChannelInboundHandler {
         let delay = TimeAmount.nanoseconds(nanoseconds < 0 ? 0 : min(nanoseconds, maximum))
         guard let channel = subscribedChannel else { throw .invalid("cannot REQ in current state") }
         if let refusal = channel.requeue(id, clientID: self.id, delay: delay) {
-            throw NSQBrokerError(code: "E_REQ_FAILED", "REQ \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("REQ", id, refusal)
         }
         requeueCount &+= 1
         settled()
@@ -335,7 +289,7 @@ final class ClientConnection: ChannelInboundHandler {
         let id = try Self.messageID(params[1])
         guard let channel = subscribedChannel else { throw .invalid("cannot TOUCH in current state") }
         if let refusal = channel.touch(id, clientID: self.id, timeout: messageTimeout) {
-            throw NSQBrokerError(code: "E_TOUCH_FAILED", "TOUCH \(id) failed \(refusal)", isFatal: false)
+            throw Self.responseFailure("TOUCH", id, refusal)
         }
     }
 
@@ -349,6 +303,16 @@ final class ClientConnection: ChannelInboundHandler {
 
     private func requireSubscribedOrClosing(_ command: String) throws(NSQBrokerError) {
         guard state == .subscribed || state == .closing else { throw .invalid("cannot \(command) in current state") }
+    }
+
+    /// The non-fatal `E_FIN_FAILED` / `E_REQ_FAILED` / `E_TOUCH_FAILED`, quoting the id's raw bytes as nsqd does.
+    private static func responseFailure(_ command: String, _ id: NSQMessageID, _ refusal: String) -> NSQBrokerError {
+        var idBytes: [UInt8] = []
+        withUnsafeBytes(of: id.high.bigEndian) { idBytes += $0 }
+        withUnsafeBytes(of: id.low.bigEndian) { idBytes += $0 }
+        return NSQBrokerError(
+            code: "E_\(command)_FAILED", description: Array("\(command) ".utf8) + idBytes + Array(" failed \(refusal)".utf8),
+            isFatal: false)
     }
 
     private static func messageID(_ bytes: [UInt8]) throws(NSQBrokerError) -> NSQMessageID {
@@ -411,11 +375,11 @@ final class ClientConnection: ChannelInboundHandler {
     func completeBurst() {
         guard state != .closed else { return }
         if pending.readableBytes > 0 {
-            if mustFlush || closeAfterFlush || outputBufferSize <= 1 || !isReadyForMessages
-                || pending.readableBytes >= outputBufferSize {
+            if mustFlush || closeAfterFlush || settings.outputBufferSize <= 1 || !isReadyForMessages
+                || pending.readableBytes >= settings.outputBufferSize {
                 flushNow()
-            } else if outputBufferTimeout > .zero, flushTimer == nil, let context {
-                flushTimer = context.eventLoop.assumeIsolated().scheduleTask(in: outputBufferTimeout) { [self] in
+            } else if settings.outputBufferTimeout > .zero, flushTimer == nil, let context {
+                flushTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.outputBufferTimeout) { [self] in
                     flushTimer = nil
                     flushNow()
                 }
@@ -442,7 +406,7 @@ final class ClientConnection: ChannelInboundHandler {
         heartbeatTask = nil
         idleCheck?.cancel()
         idleCheck = nil
-        guard let interval = heartbeatInterval, let context else { return }
+        guard let interval = settings.heartbeatInterval, let context else { return }
         scheduleHeartbeat(interval: interval, context: context)
         scheduleIdleCheck(interval: interval)
     }
