@@ -123,7 +123,7 @@ struct ProbeCommand: ShellCommand {
         let task = Task { await captured.shell.execute(["sleep", "30s"]) }
         // Cancel as the interrupt watcher does on Ctrl-C, once the command is running.
         let deadline = ContinuousClock.now + .seconds(10)
-        while !captured.shell.interrupts.hasRunningCommand, ContinuousClock.now < deadline { await Task.yield() }
+        while !captured.shell.interrupts.hasRunningCommand, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
         captured.shell.interrupts.interrupt()
         #expect(await task.value == .interrupted)
         #expect(ContinuousClock.now - start < .seconds(10))

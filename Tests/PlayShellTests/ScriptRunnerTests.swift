@@ -155,7 +155,7 @@ import Testing
         while captured.shell.frameStack.count < 2 || !captured.shell.interrupts.hasRunningCommand
             || captured.shell.location?.line != 1, ContinuousClock.now < deadline
         {
-            await Task.yield()
+            try await Task.sleep(for: .milliseconds(2))
         }
         captured.shell.interrupts.interrupt()
         #expect(try await run.value == .interrupted)
