@@ -122,7 +122,9 @@ def test_show_json_is_machine_readable(playcount):
     result = playcount("-c", "set channel c2; show --json")
     assert result.code == 0, result.stderr
     settings = {item["name"]: item["value"] for item in json.loads(result.stdout)}
-    assert settings == {"topic": "plays", "channel": "c2"}
+    assert settings["topic"] == "plays"
+    assert settings["channel"] == "c2"
+    assert all(isinstance(item["help"], str) and item["help"] for item in json.loads(result.stdout))
 
 
 # Exit statuses, as documented in `playcount --help`.
