@@ -78,6 +78,30 @@ struct PacedPublisher {
     }
 }
 
+extension ShellContext {
+    /// Publishes plays to the `topic` setting's nsqd with `body`, drawing a progress bar for people, and
+    /// records what was published (even on failure) for `expect counts == seeded`. Returns how many plays
+    /// went out and how long it took; an interruption or failure names how far it got.
+    func publishPlays(
+        _ label: String, total: Int, _ body: (inout PacedPublisher) async throws -> Void
+    ) async throws -> (plays: Int, seconds: Double) {
+        let topic = settings[.topic]
+        let producer = try await app.producer(for: topic, in: self)
+        let bar = ProgressBar(shell: self, label: label)
+        var publisher = PacedPublisher(producer: producer, topic: topic, progress: bar.update)
+        let started = ContinuousClock.now
+        defer { app.addExpected(publisher.published) }
+        do {
+            try await body(&publisher)
+        } catch is CancellationError {
+            throw ShellError("\(label) interrupted after \(publisher.publishedCount) of \(total) plays")
+        } catch {
+            throw ShellError("\(label) failed after \(publisher.publishedCount) of \(total) plays: \(error)")
+        }
+        return (publisher.publishedCount, (ContinuousClock.now - started).secondsValue)
+    }
+}
+
 /// A one-line progress bar on stderr, drawn only for people at a terminal.
 final class ProgressBar {
     let shell: ShellContext

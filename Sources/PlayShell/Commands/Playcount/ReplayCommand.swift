@@ -49,23 +49,11 @@ struct ReplayCommand: ShellCommand {
         } catch {
             throw ShellError("\(error)")
         }
-        let topic = shell.settings[.topic]
-        let producer = try await shell.app.producer(for: topic, in: shell)
-        let bar = ProgressBar(shell: shell, label: "replay")
-        var publisher = PacedPublisher(producer: producer, topic: topic, progress: bar.update)
-        let started = ContinuousClock.now
-        defer { shell.app.addExpected(publisher.published) }
-        do {
+        let (plays, seconds) = try await shell.publishPlays("replay", total: schedule.count) { publisher in
             try await publisher.publishScheduled(
                 schedule.lazy.map { (dueNanoseconds: $0.dueNanoseconds, video: $0.video) }, total: schedule.count)
-        } catch is CancellationError {
-            throw ShellError("replay interrupted after \(publisher.publishedCount) of \(schedule.count) plays")
-        } catch {
-            throw ShellError("replay failed after \(publisher.publishedCount) of \(schedule.count) plays: \(error)")
         }
-        let report = ReplayReport(
-            file: file, plays: publisher.publishedCount, badLines: parsed.errors.count,
-            seconds: (ContinuousClock.now - started).secondsValue)
+        let report = ReplayReport(file: file, plays: plays, badLines: parsed.errors.count, seconds: seconds)
         try shell.report(report, json: output.json) { report in
             Table(
                 columns: ["FILE", "PLAYS", "BAD LINES", "SECONDS"],

@@ -50,13 +50,8 @@ struct SeedCommand: ShellCommand {
         } catch {
             throw ShellError("\(error)")
         }
-        let topic = shell.settings[.topic]
-        let producer = try await shell.app.producer(for: topic, in: shell)
-        let bar = ProgressBar(shell: shell, label: "seed")
-        var publisher = PacedPublisher(producer: producer, topic: topic, progress: bar.update)
-        let started = ContinuousClock.now
-        defer { shell.app.addExpected(publisher.published) }
-        do {
+        let rate = rate
+        let (_, seconds) = try await shell.publishPlays("seed", total: plan.totalPlays) { publisher in
             if rate > 0 {
                 let interval = 1e9 / rate
                 let schedule = plan.messages.enumerated().lazy.map {
@@ -66,13 +61,8 @@ struct SeedCommand: ShellCommand {
             } else {
                 try await publisher.publishAll(plan.messages, total: plan.totalPlays)
             }
-        } catch is CancellationError {
-            throw ShellError("seed interrupted after \(publisher.publishedCount) of \(plan.totalPlays) plays")
-        } catch {
-            throw ShellError("seed failed after \(publisher.publishedCount) of \(plan.totalPlays) plays: \(error)")
         }
-        let elapsed = ContinuousClock.now - started
-        let report = SeedReport(plan: plan, topic: topic, elapsed: elapsed)
+        let report = SeedReport(plan: plan, topic: shell.settings[.topic], seconds: seconds)
         try shell.report(report, json: output.json) { report in report.table }
     }
 }
@@ -101,12 +91,12 @@ struct SeedReport: Encodable {
         case perVideo = "per_video"
     }
 
-    init(plan: SeedPlan, topic: String, elapsed: Duration) {
+    init(plan: SeedPlan, topic: String, seconds: Double) {
         self.topic = topic
         self.plays = plan.totalPlays
         self.videos = plan.videos.count
         self.smallVideos = plan.smallVideoCount
-        self.seconds = elapsed.secondsValue
+        self.seconds = seconds
         self.perVideo = plan.videoCounts.map { Video(videoID: $0.video.description, plays: $0.plays) }
     }
 
