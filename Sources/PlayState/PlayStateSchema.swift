@@ -6,6 +6,8 @@ import GRDB
 /// halves): SQLite stores small and large integers compactly, compares them without memcmp on blobs, and
 /// binding two Int64 is cheaper than building a 16-byte blob per row. Both keyed tables are WITHOUT ROWID so
 /// that the primary key *is* the b-tree: one b-tree per table instead of a rowid table plus a unique index.
+/// Tables are STRICT so that an INTEGER overflow (which SQLite would otherwise turn into a REAL) fails the
+/// transaction instead of storing an inexact count.
 enum PlayStateSchema {
     /// `PRAGMA application_id` of every state file ("PLAY"), so opening some other SQLite database fails
     /// clearly instead of adding tables to it.
@@ -22,7 +24,7 @@ enum PlayStateSchema {
                     published INTEGER NOT NULL DEFAULT 0,
                     earliest_unpublished INTEGER,
                     PRIMARY KEY (id_high, id_low)
-                ) WITHOUT ROWID;
+                ) WITHOUT ROWID, STRICT;
 
                 CREATE TABLE committed_message (
                     id_high INTEGER NOT NULL,
@@ -30,7 +32,7 @@ enum PlayStateSchema {
                     queued_at INTEGER NOT NULL,
                     committed_at INTEGER NOT NULL,
                     PRIMARY KEY (id_high, id_low, queued_at)
-                ) WITHOUT ROWID;
+                ) WITHOUT ROWID, STRICT;
                 CREATE INDEX committed_message_by_time ON committed_message (committed_at);
 
                 CREATE TABLE publisher (
@@ -39,7 +41,7 @@ enum PlayStateSchema {
                     outbox_sequence INTEGER,
                     outbox_published_at INTEGER,
                     outbox_counts BLOB
-                );
+                ) STRICT;
                 INSERT INTO publisher (singleton, next_sequence) VALUES (1, 1);
 
                 PRAGMA application_id = \(applicationID);

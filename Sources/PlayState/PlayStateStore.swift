@@ -42,6 +42,9 @@ public final class PlayStateStore: Sendable {
     public let path: String
     public let options: Options
     private let queue: DatabaseQueue
+    /// Guards `ClosedState`: GRDB crashes on use of a closed connection, so every access checks it first, under
+    /// a lock that `close()` also takes.
+    private let closedState = ClosedState()
 
     /// The path that opens an in-memory store.
     public static let inMemoryPath = ":memory:"
@@ -263,24 +266,33 @@ public final class PlayStateStore: Sendable {
     /// Closes the file after checkpointing the WAL. Later calls throw. Dropping the store without closing is
     /// safe too (that is what a crash does).
     public func close() throws {
+        closedState.lock.lock()
+        defer { closedState.lock.unlock() }
+        if closedState.isClosed { return }
+        closedState.isClosed = true
         do { try queue.close() } catch { throw operationError(error, doing: "closing") }
     }
 
     // MARK: - Errors
 
     private func perform<T: Sendable>(_ doing: @autoclosure () -> String, _ body: @Sendable (Database) throws -> T) throws -> T {
-        do {
-            return try queue.write(body)
-        } catch {
-            throw operationError(error, doing: doing())
-        }
+        try access(doing()) { try queue.write(body) }
     }
 
     private func read<T: Sendable>(_ doing: @autoclosure () -> String, _ body: @Sendable (Database) throws -> T) throws -> T {
+        try access(doing()) { try queue.read(body) }
+    }
+
+    private func access<T>(_ doing: String, _ body: () throws -> T) throws -> T {
+        closedState.lock.lock()
+        defer { closedState.lock.unlock() }
+        guard !closedState.isClosed else {
+            throw PlayStateStoreError(kind: .storageFailed, path: path, detail: "\(doing): the store was closed")
+        }
         do {
-            return try queue.read(body)
+            return try body()
         } catch {
-            throw operationError(error, doing: doing())
+            throw operationError(error, doing: doing)
         }
     }
 
@@ -325,4 +337,10 @@ public final class PlayStateStore: Sendable {
             kind: .notAPlayStateFile, path: path,
             detail: "it is an SQLite database of another application (application_id \(applicationID), \(objectCount) schema objects)")
     }
+}
+
+/// Whether `PlayStateStore.close()` ran; only touched with `lock` held.
+private final class ClosedState: @unchecked Sendable {
+    let lock = NSLock()
+    var isClosed = false
 }
