@@ -53,7 +53,11 @@ let package = Package(
         // Durable processor state (counts, published counts, committed message ids, outbox) in SQLite via GRDB.
         .target(
             name: "PlayState",
-            dependencies: ["PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "PlayCounts", "NSQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
         .systemLibrary(

@@ -64,6 +64,7 @@ public final class PlayStateStore: Sendable {
                 PRAGMA synchronous = \(options.fullSync ? "FULL" : "NORMAL");
                 PRAGMA cache_size = -\(max(options.cacheKiB, 64));
                 PRAGMA temp_store = MEMORY;
+                PRAGMA journal_size_limit = \(64 * 1024 * 1024);
                 """)
         }
         do {
@@ -98,12 +99,11 @@ public final class PlayStateStore: Sendable {
                     INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at
                     """)
+                let insert = FastStatement(insertMessage, in: db)
                 let committedAt = batch.committedAt
                 for key in batch.messages {
-                    insertMessage.setUncheckedArguments([
-                        Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, committedAt,
-                    ])
-                    try insertMessage.execute()
+                    try insert.execute(
+                        Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, committedAt, count: 4)
                 }
             }
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
@@ -116,18 +116,14 @@ public final class PlayStateStore: Sendable {
                             min(earliest_unpublished, excluded.earliest_unpublished),
                             earliest_unpublished, excluded.earliest_unpublished)
                     """)
+                let upsert = FastStatement(upsertVideo, in: db)
                 for (video, delta) in batch.countDeltas {
-                    upsertVideo.setUncheckedArguments([
+                    try upsert.execute(
                         Int64(bitPattern: video.high), Int64(bitPattern: video.low), Int64(delta),
-                        batch.earliestUnpublished[video],
-                    ])
-                    try upsertVideo.execute()
+                        batch.earliestUnpublished[video], count: 4)
                 }
                 for (video, earliest) in batch.earliestUnpublished where batch.countDeltas[video] == nil {
-                    upsertVideo.setUncheckedArguments([
-                        Int64(bitPattern: video.high), Int64(bitPattern: video.low), Int64(0), earliest,
-                    ])
-                    try upsertVideo.execute()
+                    try upsert.execute(Int64(bitPattern: video.high), Int64(bitPattern: video.low), 0, earliest, count: 4)
                 }
             }
         }
@@ -141,10 +137,11 @@ public final class PlayStateStore: Sendable {
             let lookup = try db.cachedStatement(sql: """
                 SELECT 1 FROM committed_message WHERE id_high = ? AND id_low = ? AND queued_at = ?
                 """)
+            let fastLookup = FastStatement(lookup, in: db)
             var found: Set<MessageKey> = []
-            for key in keys {
-                lookup.setUncheckedArguments([Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp])
-                if try Bool.fetchOne(lookup) != nil { found.insert(key) }
+            for key in keys where try fastLookup.hasRow(
+                Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, count: 3) {
+                found.insert(key)
             }
             return found
         }
