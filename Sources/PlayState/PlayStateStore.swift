@@ -183,19 +183,24 @@ public final class PlayStateStore: Sendable {
     /// Records that the client acknowledged `call`: its counts become the last published counts, videos whose
     /// count now equals the published one lose their earliest-unpublished timestamp, and the outbox is cleared
     /// if it holds this call (or an older one).
-    public func recordCallAcknowledged(_ call: PublishCall) throws {
+    ///
+    /// A video of the call that got more plays while the call was in flight keeps its stored timestamp, which
+    /// may be older than its first play still unpublished (a conservative, earlier deadline after a restart).
+    /// Pass that play's queue timestamp in `stillUnpublishedSince` to store the exact one instead.
+    public func recordCallAcknowledged(
+        _ call: PublishCall, stillUnpublishedSince: [VideoID: WallNanoseconds] = [:]
+    ) throws {
         try perform("recording the acknowledgement of publish call \(call.sequence)") { db in
-            let markPublished = try db.cachedStatement(sql: """
+            let markPublished = FastStatement(try db.cachedStatement(sql: """
                 UPDATE video SET
                     published = ?3,
-                    earliest_unpublished = CASE WHEN plays <= ?3 THEN NULL ELSE earliest_unpublished END
+                    earliest_unpublished = CASE WHEN plays <= ?3 THEN NULL ELSE coalesce(?4, earliest_unpublished) END
                 WHERE id_high = ?1 AND id_low = ?2
-                """)
+                """), in: db)
             for count in call.counts {
-                markPublished.setUncheckedArguments([
+                try markPublished.execute(
                     Int64(bitPattern: count.video.high), Int64(bitPattern: count.video.low), Int64(count.plays),
-                ])
-                try markPublished.execute()
+                    stillUnpublishedSince[count.video], count: 4)
             }
             try db.cachedStatement(sql: """
                 UPDATE publisher SET

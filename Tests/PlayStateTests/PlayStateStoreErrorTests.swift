@@ -29,6 +29,7 @@ import Testing
             #expect(error.kind == .notADatabase)
             #expect(error.path == path)
             #expect(error.description.contains(path))
+            #expect(error.description.contains("not a database"))
         }
     }
 

@@ -139,6 +139,20 @@ import Testing
         #expect(snapshot.counts == [video(1): 120, video(2): 4])
     }
 
+    @Test func acknowledgementCanSetTheExactEarliestUnpublished() throws {
+        let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
+        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 150, video(2): 5],
+                                     earliestUnpublished: [video(1): 10, video(2): 20], committedAt: 1))
+        let call = PublishCall(sequence: 1, publishedAt: 30, counts: [
+            VideoCount(video: video(1), plays: 150), VideoCount(video: video(2), plays: 5),
+        ])
+        try store.recordCallStarted(call)
+        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], committedAt: 2))
+        // Video 2 is fully published: a timestamp given for it is ignored.
+        try store.recordCallAcknowledged(call, stillUnpublishedSince: [video(1): 40, video(2): 41])
+        #expect(try store.load().earliestUnpublished == [video(1): 40])
+    }
+
     @Test func acknowledgingAnOlderCallKeepsTheNewerOutbox() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
         let first = PublishCall(sequence: 1, publishedAt: 1, counts: [])
