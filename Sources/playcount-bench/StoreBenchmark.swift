@@ -13,8 +13,13 @@ public func runStoreBenchmark(
     defer { try? FileManager.default.removeItem(at: directory) }
 
     print("store benchmark: \(batches) batches x \(messagesPerBatch) messages over \(videosPerBatch) videos")
-    for (label, path) in [("file", directory.appendingPathComponent("commit.db").path), ("memory", PlayStateStore.inMemoryPath)] {
-        let store = try PlayStateStore(path: path)
+    let variants: [(label: String, path: String, options: PlayStateStore.Options)] = [
+        ("file", directory.appendingPathComponent("commit.db").path, .init()),
+        ("fsync", directory.appendingPathComponent("commit-fsync.db").path, .init(fullSync: true)),
+        ("memory", PlayStateStore.inMemoryPath, .init()),
+    ]
+    for (label, path, options) in variants {
+        let store = try PlayStateStore(path: path, options: options)
         let seconds = try timeCommits(store, batches: batches, messagesPerBatch: messagesPerBatch, videosPerBatch: videosPerBatch)
         let messages = batches * messagesPerBatch
         print("  commit " + padded(label) + String(format: "  %9.0f msgs/s  %7.0f batches/s  (%.3f s for %d messages)",
