@@ -76,6 +76,7 @@ let package = Package(
                 "NSQ",
                 "NSQBroker",
                 "PlayCounts",
+                "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
