@@ -27,6 +27,10 @@ final class ProcessorSession: Sendable {
         var warn: @Sendable (String) -> Void
         /// How often committed message ids older than the store's retention are pruned.
         var pruneInterval: WallNanoseconds = 60 * 1_000_000_000
+        /// Fault injection for crash tests only: a pause between a batch's commit and its FIN, widening the
+        /// window in which a crash leaves committed messages unacknowledged (redelivered, then skipped as
+        /// duplicates). Set from `PLAYCOUNT_TEST_FIN_DELAY_MS`; zero in normal use.
+        var finDelay: Duration = .zero
     }
 
     let consumer: NSQConsumer
@@ -41,6 +45,7 @@ final class ProcessorSession: Sendable {
     private let clock = SystemWallClock()
     private let warn: @Sendable (String) -> Void
     private let pruneInterval: WallNanoseconds
+    private let finDelay: Duration
     private let invalidReports = Locked(0)
     private let busy = Locked(false)
     private let counterState = Locked(SessionCounters())
@@ -63,6 +68,7 @@ final class ProcessorSession: Sendable {
         self.deadLetters = configuration.deadLetters
         self.warn = configuration.warn
         self.pruneInterval = configuration.pruneInterval
+        self.finDelay = configuration.finDelay
     }
 
     /// Resumes from the state store, then connects and starts processing in the background; returns once
@@ -213,6 +219,7 @@ final class ProcessorSession: Sendable {
             }
             return
         }
+        if finDelay > .zero { try? await Task.sleep(for: finDelay) }
         // Committed: acknowledge the batch so nsqd sends more while the calls go out; what arrives
         // meanwhile is read together into the next batch.
         for (index, delivery) in deliveries.enumerated() where !finish[index].isEmpty {

@@ -60,9 +60,13 @@ struct StartCommand: ShellCommand {
         } catch let error as PlayStateStoreError {
             throw ShellError("state: \(error)")
         }
-        let session = ProcessorSession(ProcessorSession.Configuration(
+        var sessionConfiguration = ProcessorSession.Configuration(
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy), client: client,
-            receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") }))
+            receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
+        if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
+            sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
+        }
+        let session = ProcessorSession(sessionConfiguration)
         do {
             try shell.app.setSession(session)
         } catch {
