@@ -93,7 +93,7 @@ class Processor:
         self.log = open(home / f"processor-{time.monotonic_ns()}.log", "wb")
         self.process = subprocess.Popen(
             [str(binary), "--nsqd-tcp-address", nsqd_tcp, "--state", str(state), "--set", f"client=file:{client}",
-             "--set", "max-staleness=3s", *[f"--set={s}" for s in settings], "-c", "serve"],
+             "--set", "max-staleness=3s", *[arg for s in settings for arg in ("--set", s)], "-c", "serve"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=home)
 
     def kill(self):
@@ -433,3 +433,23 @@ def test_broker_restart_under_load_processor_reconnects_and_stays_exact(binary, 
     for video, plays in shown.items():
         assert stored[video_halves(video)] == (plays, plays)
     assert len(stored) == len(shown)
+
+
+def test_sigint_stops_serve_gracefully_publishing_what_is_held(binary, playcount_bin, tmp_path, cleanup):
+    nsqd = Nsqd(binary("playcount-nsqd"))
+    cleanup(nsqd.stop)
+    state, client = tmp_path / "state.sqlite", tmp_path / "client.jsonl"
+    processor = Processor(playcount_bin, nsqd.tcp, state, client, tmp_path, "max-staleness=1h")
+    cleanup(processor.kill)
+    video = new_videos(1, seed=31)[0]
+    # 100 realtime plays, then 400 that are held for an hour: only a graceful stop publishes them now.
+    nsqd.publish([json.dumps({"video_id": video}).encode()] * 100)
+    wait_until(lambda: last_counts(client_calls(client)).get(video) == 100, timeout=30, what="the realtime plays")
+    nsqd.publish([json.dumps({"video_id": video}).encode()] * 400)
+    wait_until(lambda: stored_videos(state).get(video_halves(video), (0, 0))[0] == 500, timeout=30,
+               what="the held plays to be committed")
+    assert last_counts(client_calls(client))[video] < 500
+    processor.process.send_signal(signal.SIGINT)
+    assert processor.process.wait(timeout=60) == 0, processor.output()
+    assert last_counts(client_calls(client)) == {video: 500}
+    assert stored_videos(state)[video_halves(video)] == (500, 500)

@@ -163,12 +163,19 @@ final class ProcessorSession: Sendable {
         var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
         var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
         var duplicates = 0
+        // A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice
+        // in one batch: count it once.
+        var seenRedeliveries = Set<MessageKey>()
         for (index, delivery) in deliveries.enumerated() {
             for message in delivery.messages {
                 let key = MessageKey(message)
                 if message.attempts > 1, alreadyCommitted.contains(key) {
                     duplicates += 1
                     finish[index].append(message.id)
+                    continue
+                }
+                if !redelivered.isEmpty, !seenRedeliveries.insert(key).inserted {
+                    duplicates += 1  // the first copy's FIN (same id, same connection) settles it
                     continue
                 }
                 switch parser.parse(message.body) {

@@ -178,6 +178,9 @@ struct ServeCommand: ShellCommand {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(3600))
         }
-        await shell.app.stopSession()
+        // This task is cancelled, and a cancelled task would cut the graceful stop short (no flush):
+        // stop from a fresh task.
+        let app = shell.app
+        await Task { await app.stopSession() }.value
     }
 }
