@@ -453,3 +453,42 @@ def test_sigint_stops_serve_gracefully_publishing_what_is_held(binary, playcount
     assert processor.process.wait(timeout=60) == 0, processor.output()
     assert last_counts(client_calls(client)) == {video: 500}
     assert stored_videos(state)[video_halves(video)] == (500, 500)
+
+
+def requeue_repeatedly(address: str, topic: str, channel: str, times: int, timeout: float = 30):
+    """Takes the channel's one message `times` times and REQs it each time (attempts grow by one each)."""
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(b"  V2" + f"SUB {topic} {channel}\n".encode() + b"RDY 1\n")
+        buffer, taken = b"", 0
+        deadline = time.monotonic() + timeout
+        while taken < times and time.monotonic() < deadline:
+            buffer += sock.recv(1 << 16)
+            while len(buffer) >= 8 and len(buffer) >= 4 + struct.unpack(">I", buffer[:4])[0]:
+                size, frame_type = struct.unpack(">II", buffer[:8])
+                data, buffer = buffer[8:4 + size], buffer[4 + size:]
+                if frame_type == 2:
+                    taken += 1
+                    # After the last one, RDY 0 first so that nsqd does not hand it straight back to us.
+                    sock.sendall((b"RDY 0\n" if taken == times else b"") + b"REQ " + data[10:26] + b" 0\n")
+                elif frame_type == 0 and data == b"_heartbeat_":
+                    sock.sendall(b"NOP\n")
+        sock.sendall(b"CLS\n")
+        assert taken == times
+
+
+def test_message_past_max_attempts_is_dead_lettered(binary, playcount_bin, tmp_path, cleanup):
+    nsqd = Nsqd(binary("playcount-nsqd"))
+    cleanup(nsqd.stop)
+    video = new_videos(1, seed=41)[0]
+    nsqd.publish([json.dumps({"video_id": video}).encode()])
+    # Five failed deliveries elsewhere on the processor's channel: the next one is attempt 6 > max attempts 5.
+    requeue_repeatedly(nsqd.tcp, TOPIC, "processor", times=5)
+    state, client = tmp_path / "state.sqlite", tmp_path / "client.jsonl"
+    processor = Processor(playcount_bin, nsqd.tcp, state, client, tmp_path)
+    cleanup(processor.kill)
+    letters = [json.loads(body) for body in read_topic(nsqd.tcp, TOPIC + ".dead", expected=1)]
+    assert processor.terminate() == 0, processor.output()
+    assert len(letters) == 1 and letters[0]["reason"] == "max_attempts" and letters[0]["attempts"] == 6
+    assert json.loads(base64.b64decode(letters[0]["body_base64"])) == {"video_id": video}
+    assert client_calls(client) == []
