@@ -110,10 +110,15 @@ final class PlaycountApp: Sendable {
         }
     }
 
-    /// Graceful stop of everything, then `exit(0)`; runs once.
+    /// Graceful stop of everything, then `exit(0)`. A second SIGTERM while that runs (a client that stays
+    /// down keeps the final publish retrying) exits at once with 143: the state file keeps what was not
+    /// published, and the next start publishes it.
     func terminate(err: ShellWriter) {
         termination.withLock { task in
-            guard task == nil else { return }
+            guard task == nil else {
+                err.print("playcount: second SIGTERM: exiting without waiting for the client")
+                exit(143)
+            }
             task = Task {
                 err.print("playcount: SIGTERM: stopping the processor gracefully")
                 await self.shutDown()

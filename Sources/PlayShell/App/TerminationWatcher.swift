@@ -6,7 +6,7 @@ import Foundation
 /// Installed when the processor first starts (before that, SIGTERM keeps its default action: there is
 /// nothing to save). The handler stops the running processor — CLS, settle in-flight messages, commit,
 /// publish what is held — and the embedded broker, then exits with status 0. A second SIGTERM while that
-/// runs is ignored.
+/// runs exits at once (status 143; see `PlaycountApp.terminate`).
 enum TerminationWatcher {
     private static let source = Locked<(any DispatchSourceSignal)?>(nil)
 
