@@ -52,8 +52,10 @@ struct StartCommand: ShellCommand {
         guard NSQProtocol.isValidName(deadLetterTopic) else {
             throw ShellError("dead-letter-topic: '\(deadLetterTopic)' is not a valid NSQ topic name; set dead-letter-topic")
         }
-        let deadLetters = DeadLetterSink(
-            topic: deadLetterTopic, producer: try await shell.app.producer(for: settings[.topic], in: shell))
+        let topic = settings[.topic]
+        let deadLetters = DeadLetterSink(topic: deadLetterTopic) { [shell] in
+            try await shell.app.producer(for: topic, in: shell)
+        }
         let store: PlayStateStore
         do {
             store = try PlayStateStore(path: PlayStateLocation.resolve(settings[.state], in: shell))
