@@ -14,6 +14,10 @@ import PlayState
 /// A crash anywhere loses nothing: uncommitted messages are redelivered by nsqd, committed ones are
 /// recognised, and `start` resumes counts, held videos and the outbox from the store.
 ///
+/// Dead letters are at-least-once: a crash between publishing a dead letter and committing its message
+/// publishes it again on redelivery. Messages the consumer gives up on (attempts > max attempts) are FIN'd by
+/// the consumer before their dead letter is out, so a crash at that moment loses the dead letter.
+///
 /// Store calls block for one SQLite transaction; they run in the processing task (the cooperative pool),
 /// never on an NIO event loop.
 final class ProcessorSession: Sendable {
