@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
@@ -49,6 +50,15 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
             ]
         ),
+        // Durable processor state (counts, published counts, committed message ids, outbox) in SQLite via GRDB.
+        .target(
+            name: "PlayState",
+            dependencies: [
+                "PlayCounts", "NSQ",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
         .systemLibrary(
             name: "CEditLine",
@@ -66,6 +76,7 @@ let package = Package(
                 "NSQ",
                 "NSQBroker",
                 "PlayCounts",
+                "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "playcount-bench",
             dependencies: [
-                "NSQ", "NSQBroker", "PlayCounts",
+                "NSQ", "NSQBroker", "PlayCounts", "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,6 +102,7 @@ let package = Package(
             exclude: ["Resources"]  // the nsqd transcripts, read by path in the golden tests
         ),
         .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
+        .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PlayShellTests", dependencies: ["PlayShell"]),
     ]
 )

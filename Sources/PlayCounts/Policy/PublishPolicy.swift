@@ -96,6 +96,29 @@ public struct PublishPolicy: Sendable {
         return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: nil)
     }
 
+    /// Resumes from durable state after a restart, before any play is received: sets every video's count and
+    /// last published count and returns the calls due now. A video whose first unpublished play was realtime
+    /// (its published count is below the threshold) is due at once; any other unpublished video is held until
+    /// its original deadline, `earliestUnpublished + maxStaleness - safetyMargin` (at once when that is past
+    /// or unknown).
+    public mutating func restore(_ videos: [RestoredVideo], now: WallNanoseconds) -> Actions {
+        let holdFor = configuration.maxStaleness - configuration.safetyMargin
+        var mandatory: [VideoID] = []
+        counts.reserveCapacity(videos.count)
+        for stored in videos {
+            counts[stored.video] = stored.plays
+            if stored.published != 0 { published[stored.video] = stored.published }
+            guard stored.plays != stored.published else { continue }
+            if stored.published < configuration.realtimeThreshold {
+                mandatory.append(stored.video)
+            } else {
+                held.hold(stored.video, until: stored.earliestUnpublished.map { $0.saturatingAdd(holdFor) } ?? now)
+            }
+        }
+        while let due = held.popEarliest(dueBy: now) { mandatory.append(due) }
+        return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: held.earliestDeadline)
+    }
+
     /// A call was delivered with `counts`, which may be newer than the counts the policy handed out (a retried
     /// call carries current counts). Videos now published in full stop being held.
     public mutating func acknowledge(_ delivered: [VideoCount]) {

@@ -21,6 +21,7 @@ public actor PlayProcessor {
     private let client: any PublishClient
     private let clock: any WallClock
     private let receiptSink: (@Sendable (String) -> Void)?
+    private let journal: (any CallJournal)?
 
     private var policy: PublishPolicy
     private var recorder: StatsRecorder
@@ -48,18 +49,40 @@ public actor PlayProcessor {
     private var nextWaiterID = 0
 
     /// - Parameter receiptSink: receives the receipt log, a chunk of JSON lines per read batch (see `ReceiptLog`).
+    /// - Parameter journal: records each call before it is attempted and once it is acknowledged (durable
+    ///   outbox); nil for a processor without a state store.
     public init(
         client: any PublishClient,
         clock: any WallClock = SystemWallClock(),
         configuration: PlayProcessorConfiguration = PlayProcessorConfiguration(),
-        receiptSink: (@Sendable (String) -> Void)? = nil
+        receiptSink: (@Sendable (String) -> Void)? = nil,
+        journal: (any CallJournal)? = nil
     ) {
         self.client = client
         self.clock = clock
         self.configuration = configuration
         self.receiptSink = receiptSink
+        self.journal = journal
         self.policy = PublishPolicy(configuration: configuration.policy)
         self.recorder = StatsRecorder(configuration: configuration.policy)
+    }
+
+    // MARK: Recovery
+
+    /// Resumes from durable state, before anything is received: counts and last published counts per video,
+    /// held videos with their original deadlines, realtime ones due now (see `PublishPolicy.restore`).
+    /// `pendingCall`, a call made but never acknowledged, goes out first with its own sequence number and
+    /// current counts; new calls are numbered from `nextSequence` on. `publishPending()` (or `run()`) sends
+    /// what is due.
+    public func restore(_ videos: [RestoredVideo], pendingCall: PublishCall?, nextSequence: Int) {
+        delivered.reserveCapacity(videos.count)
+        for video in videos where video.published != 0 { delivered[video.video] = video.published }
+        if let pendingCall, !pendingCall.counts.isEmpty, outbox.isEmpty {
+            outbox.append(pendingCall.counts.map(\.video))
+            frontSequence = pendingCall.sequence
+        }
+        self.nextSequence = max(self.nextSequence, nextSequence, (pendingCall?.sequence ?? 0) + 1)
+        enqueue(policy.restore(videos, now: clock.now()))
     }
 
     // MARK: Reading
@@ -193,6 +216,7 @@ public actor PlayProcessor {
         }
         while let call = nextAttempt() {
             do {
+                try journal?.callStarted(call)
                 try await client.publish(call)
             } catch {
                 consecutiveFailures += 1
@@ -211,6 +235,11 @@ public actor PlayProcessor {
             for entry in call.counts { delivered[entry.video] = entry.plays }
             policy.acknowledge(call.counts)
             recorder.recordCall(call)
+            do {
+                try journal?.callAcknowledged(call)
+            } catch {
+                lastError = "recording call \(call.sequence) as acknowledged: \(error)"
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NSQ
 import NSQBroker
@@ -96,6 +97,38 @@ final class PlaycountApp: Sendable {
     }
 
     var expectedCounts: [VideoID: Int] { expected.current }
+
+    // MARK: Termination
+
+    private let termination = Locked<Task<Void, Never>?>(nil)
+
+    /// Makes SIGTERM stop the processor gracefully and exit 0 (see `TerminationWatcher`).
+    func installTerminationHandler(in shell: ShellContext) {
+        let err = shell.err
+        TerminationWatcher.install { [self] in
+            terminate(err: err)
+        }
+    }
+
+    /// Graceful stop of everything, then `exit(0)`. A second SIGTERM while that runs (a client that stays
+    /// down keeps the final publish retrying) exits at once with 143: the state file keeps what was not
+    /// published, and the next start publishes it.
+    func terminate(err: ShellWriter) {
+        termination.withLock { task in
+            guard task == nil else {
+                err.print("playcount: second SIGTERM: exiting without waiting for the client")
+                exit(143)
+            }
+            task = Task {
+                err.print("playcount: SIGTERM: stopping the processor gracefully")
+                await self.shutDown()
+                exit(ExitStatus.success)
+            }
+        }
+    }
+
+    /// The graceful stop SIGTERM started, if any (it ends the process).
+    var terminationTask: Task<Void, Never>? { termination.current }
 
     /// Stops everything at exit.
     func shutDown() async {

@@ -7,7 +7,7 @@ public enum PlaycountCommands {
         for command: any ShellCommand.Type in [
             BrokerCommand.self, SeedCommand.self, ReplayCommand.self, StartCommand.self, StopCommand.self,
             StatusCommand.self, FlushCommand.self, StatsCommand.self, AuditCommand.self, WaitCommand.self,
-            CountsCommand.self,
+            CountsCommand.self, ServeCommand.self,
         ] {
             shell.commands.register(command)
         }
@@ -19,18 +19,22 @@ public enum PlaycountCommands {
         shell.settings.register(.maxStaleness)
         shell.settings.register(.safetyMargin)
         shell.settings.register(.record)
+        shell.settings.register(.state)
+        shell.settings.register(.deadLetterTopic)
         registerFigures(in: shell)
     }
 
     /// Stops the processor (publishing what it holds) and the embedded broker.
     public static func shutDown(_ shell: ShellContext) async {
+        // A SIGTERM is stopping everything and will exit 0: let it finish rather than race it.
+        if let termination = shell.app.terminationTask { await termination.value }
         await shell.app.shutDown()
     }
 
     private static func registerFigures(in shell: ShellContext) {
         func stat(_ name: String, _ help: String, _ value: @escaping @Sendable (PlayCountStats) -> ShellValue) {
             shell.figures.register(name, help: help) { shell in
-                value(await try shell.latestSession().processor.stats())
+                value(try await shell.latestSession().processor.stats())
             }
         }
         stat("calls", "Publish calls made.") { .integer($0.calls) }
@@ -44,8 +48,15 @@ public enum PlaycountCommands {
         stat("realtime p99 ms", "Realtime latency p99, queue arrival to call.") {
             .number($0.realtimeLatencyFromQueue.p99Ms)
         }
+        func counter(_ name: String, _ help: String, _ value: @escaping @Sendable (SessionCounters) -> Int) {
+            shell.figures.register(name, help: help) { shell in .integer(value(try shell.latestSession().counters)) }
+        }
+        counter("dead letters", "Messages published to the dead-letter topic.") { $0.deadLettered }
+        counter("duplicates skipped", "Redelivered messages already counted, acknowledged without counting.") {
+            $0.duplicatesSkipped
+        }
         shell.figures.register("held", help: "Videos held for a later call.") { shell in
-            .integer(await try shell.latestSession().processor.status().heldVideos)
+            .integer(try await shell.latestSession().processor.status().heldVideos)
         }
         shell.figures.register("audit ok", help: "True when the audit of this run finds no violation.") { shell in
             .boolean(try await AuditReport.make(publishLog: nil, receipts: nil, in: shell).ok)

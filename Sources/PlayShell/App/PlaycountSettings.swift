@@ -33,6 +33,35 @@ extension Setting where Value == String {
             })
     }
 
+    /// The processor's state file (counts, published counts, committed message ids, outbox).
+    ///
+    /// The shell defaults to `:memory:` so that scripts, examples and tests stay hermetic (a run never sees
+    /// counts from an earlier run). Durable runs name a file (`--state PATH`, or `default` for
+    /// `$XDG_STATE_HOME/playcount/state.sqlite`, else `~/.local/state/playcount/state.sqlite`); a restarted
+    /// processor then resumes from it: nothing lost, nothing counted twice.
+    public static var state: Setting<String> {
+        Setting(
+            name: "state", defaultValue: PlayStateLocation.inMemory,
+            help: """
+                The processor's state file: :memory: (default, throwaway), a path for durable runs that resume \
+                after a crash or restart, or 'default' for $XDG_STATE_HOME/playcount/state.sqlite \
+                (~/.local/state/playcount/state.sqlite).
+                """,
+            suggestions: [PlayStateLocation.inMemory, "default"],
+            validate: { $0.isEmpty ? "use :memory:, default or a file path" : nil })
+    }
+
+    /// Where invalid messages go; empty means `<topic>.dead`.
+    public static var deadLetterTopic: Setting<String> {
+        Setting(
+            name: "dead-letter-topic", defaultValue: "",
+            help: """
+                Topic that invalid messages (and messages past the consumer's max attempts) are published to, \
+                as JSON with their reason; empty: <topic>.dead.
+                """,
+            validate: { $0.isEmpty || NSQProtocol.isValidName($0) ? nil : "'\($0)' is not a valid NSQ topic name" })
+    }
+
     /// A receipt log for the next `start`: every play received, replayable with `replay`.
     public static var record: Setting<String> {
         Setting(

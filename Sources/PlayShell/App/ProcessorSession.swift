@@ -1,15 +1,40 @@
 import NSQ
 import PlayCounts
+import PlayState
 
 /// One run of the processor (`start` … `stop`): an NSQ consumer feeding the `PlayProcessor`, which publishes
-/// to the client. Messages are FIN'd only after the processor has taken their batch.
+/// to the client, with every read batch made durable in the `PlayStateStore` before it is acknowledged.
+///
+/// Per coalesced read batch (exactly-once counting over NSQ's at-least-once delivery):
+/// 1. redelivered messages (attempts > 1) already committed in the store are FIN'd without counting;
+/// 2. the rest are parsed; invalid ones are published to the dead-letter topic with their reason;
+/// 3. one `BatchCommit` stores every message key, the count deltas and earliest unpublished queue times;
+/// 4. only then are the messages FIN'd, and the processor counts the plays and publishes what is due
+///    (each call recorded in the store's outbox before it is attempted and once acknowledged).
+/// A crash anywhere loses nothing: uncommitted messages are redelivered by nsqd, committed ones are
+/// recognised, and `start` resumes counts, held videos and the outbox from the store.
+///
+/// Dead letters are at-least-once: a crash between publishing a dead letter and committing its message
+/// publishes it again on redelivery. Messages the consumer gives up on (attempts > max attempts) are FIN'd by
+/// the consumer before their dead letter is out, so a crash at that moment loses the dead letter.
+///
+/// Store calls block for one SQLite transaction; they run in the processing task (the cooperative pool),
+/// never on an NIO event loop.
 final class ProcessorSession: Sendable {
     struct Configuration: Sendable {
         var consumer: NSQConsumerConfiguration
         var processor: PlayProcessorConfiguration
         var client: any PublishClient
         var receiptFile: ReceiptLogFile?
+        var store: PlayStateStore
+        var deadLetters: DeadLetterSink
         var warn: @Sendable (String) -> Void
+        /// How often committed message ids older than the store's retention are pruned.
+        var pruneInterval: WallNanoseconds = 60 * 1_000_000_000
+        /// Fault injection for crash tests only: a pause between a batch's commit and its FIN, widening the
+        /// window in which a crash leaves committed messages unacknowledged (redelivered, then skipped as
+        /// duplicates). Set from `PLAYCOUNT_TEST_FIN_DELAY_MS`; zero in normal use.
+        var finDelay: Duration = .zero
     }
 
     let consumer: NSQConsumer
@@ -17,26 +42,49 @@ final class ProcessorSession: Sendable {
     let client: RecordingPublishClient
     let receipts: ReceiptRecorder
     let configuration: PlayProcessorConfiguration
+    let store: PlayStateStore
+    let deadLetters: DeadLetterSink
     private let inbox = DeliveryInbox()
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
     private let warn: @Sendable (String) -> Void
+    private let pruneInterval: WallNanoseconds
+    private let finDelay: Duration
     private let invalidReports = Locked(0)
     private let busy = Locked(false)
+    private let counterState = Locked(SessionCounters())
+    private let giveUps: AsyncStream<NSQMessage>
+    private let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
     private let tasks = Locked<(run: Task<Void, Never>, processing: Task<Void, Never>)?>(nil)
 
     init(_ configuration: Configuration) {
-        self.consumer = NSQConsumer(configuration: configuration.consumer)
+        let (giveUps, giveUpContinuation) = AsyncStream.makeStream(of: NSQMessage.self)
+        self.giveUps = giveUps
+        self.giveUpContinuation = giveUpContinuation
+        // Called on an event loop: only hand the message over; the dead-letter task publishes it.
+        self.consumer = NSQConsumer(configuration: configuration.consumer, onGiveUp: { giveUpContinuation.yield($0) })
         self.client = RecordingPublishClient(configuration.client)
-        self.processor = PlayProcessor(client: client, configuration: configuration.processor)
+        self.store = configuration.store
+        self.processor = PlayProcessor(
+            client: client, configuration: configuration.processor, journal: StoreCallJournal(store: configuration.store))
         self.receipts = ReceiptRecorder(file: configuration.receiptFile)
         self.configuration = configuration.processor
+        self.deadLetters = configuration.deadLetters
         self.warn = configuration.warn
+        self.pruneInterval = configuration.pruneInterval
+        self.finDelay = configuration.finDelay
     }
 
-    /// Connects and starts processing in the background; returns at once.
-    func start() {
-        let processing = Task { await self.processDeliveries() }
+    /// Resumes from the state store, then connects and starts processing in the background; returns once
+    /// the state is loaded. Throws if the store cannot be read.
+    func start() async throws {
+        let snapshot = try store.load()
+        await processor.restore(from: snapshot)
+        let processing = Task {
+            // Recovered calls (the outbox, realtime videos left unpublished) go out before anything new.
+            await self.processor.publishPending()
+            await self.processDeliveries()
+        }
         let run = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -49,7 +97,9 @@ final class ProcessorSession: Sendable {
                 group.addTask {
                     for await delivery in self.consumer.deliveries { self.inbox.append(delivery) }
                     self.inbox.finish()
+                    self.giveUpContinuation.finish()
                 }
+                group.addTask { await self.deadLetterGiveUps() }
                 // The processor's timer loop ends only through stop(); the others end with the consumer.
                 group.addTask { await self.processor.run() }
             }
@@ -57,45 +107,171 @@ final class ProcessorSession: Sendable {
         tasks.withLock { $0 = (run, processing) }
     }
 
-    /// Graceful stop: CLS and settle in-flight messages, process what was read, publish everything held.
+    /// Graceful stop: CLS and settle in-flight messages, process (commit, FIN) what was read, publish
+    /// everything held, close the state store.
     func stop() async {
         await consumer.stop()
-        guard let tasks = tasks.current else { return }
+        guard let tasks = tasks.current else {
+            try? store.close()
+            return
+        }
         await tasks.processing.value  // ends once the consumer's deliveries are finished and processed
         await processor.stop()
         await tasks.run.value
         receipts.close()
+        do { try store.close() } catch { warn("\(error)") }
     }
 
     /// True while a batch is being processed or deliveries wait for it.
     var isProcessing: Bool { busy.current || inbox.pendingCount > 0 }
 
+    /// Dead letters, skipped duplicates and store failures so far.
+    var counters: SessionCounters { counterState.current }
+
+    // MARK: Read batches
+
     private func processDeliveries() async {
         var batchNumber = 0
+        var lastPrune = clock.now()
         while let deliveries = await inbox.takeAll() {
             busy.withLock { $0 = true }
+            batchNumber += 1
+            await process(deliveries, batchNumber: batchNumber)
             let now = clock.now()
-            var plays: [Play] = []
-            var invalid = 0
-            for delivery in deliveries {
-                for message in delivery.messages {
-                    switch parser.parse(message.body) {
-                    case .success(let video):
-                        plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
-                    case .failure(let rejection):
-                        invalid += 1
-                        reportInvalid(message, rejection)
+            if now - lastPrune >= pruneInterval {
+                lastPrune = now
+                do { try store.prune(now: now) } catch { warn("\(error)") }
+            }
+            busy.withLock { $0 = false }
+        }
+    }
+
+    /// Dedupe, parse, dead-letter, commit, FIN, count, publish: one read batch.
+    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async {
+        let now = clock.now()
+        // Which redeliveries were already counted (committed) before a crash or a lost FIN.
+        let redelivered = deliveries.flatMap { $0.messages.lazy.filter { $0.attempts > 1 }.map(MessageKey.init) }
+        let alreadyCommitted: Set<MessageKey>
+        do {
+            alreadyCommitted = try store.alreadyCommitted(redelivered)
+        } catch {
+            warn("\(error); requeueing the batch")
+            requeueAll(deliveries)
+            return
+        }
+
+        var plays: [Play] = []
+        var keys: [MessageKey] = []
+        var countDeltas: [VideoID: Int] = [:]
+        var earliest: [VideoID: WallNanoseconds] = [:]
+        var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
+        var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
+        var duplicates = 0
+        // A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice
+        // in one batch: count it once.
+        var seenRedeliveries = Set<MessageKey>()
+        for (index, delivery) in deliveries.enumerated() {
+            for message in delivery.messages {
+                let key = MessageKey(message)
+                if message.attempts > 1, alreadyCommitted.contains(key) {
+                    duplicates += 1
+                    finish[index].append(message.id)
+                    continue
+                }
+                if !redelivered.isEmpty, !seenRedeliveries.insert(key).inserted {
+                    duplicates += 1  // the first copy's FIN (same id, same connection) settles it
+                    continue
+                }
+                switch parser.parse(message.body) {
+                case .success(let video):
+                    plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
+                    keys.append(key)
+                    finish[index].append(message.id)
+                    countDeltas[video, default: 0] += 1
+                    earliest[video] = min(earliest[video] ?? message.timestamp, message.timestamp)
+                case .failure(let rejection):
+                    reportInvalid(message, rejection)
+                    letters.append((message, index, DeadLetter(message: message, rejection: rejection)))
+                }
+            }
+        }
+
+        // Dead letters first: an invalid message is acknowledged only once its dead letter is out.
+        var deadLettered = 0
+        if !letters.isEmpty {
+            do {
+                try await deadLetters.publish(letters.map(\.letter))
+                deadLettered = letters.count
+                for entry in letters {
+                    keys.append(MessageKey(entry.message))
+                    finish[entry.delivery].append(entry.message.id)
+                }
+            } catch {
+                warn("cannot publish \(letters.count) dead letter(s) to \(deadLetters.topic): \(error); requeueing them")
+                counterState.withLock { $0.deadLetterFailures += letters.count }
+                for entry in letters { deliveries[entry.delivery].requeue(entry.message) }
+            }
+        }
+
+        do {
+            try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest, committedAt: now))
+        } catch {
+            warn("\(error); requeueing the batch")
+            counterState.withLock { $0.commitFailures += 1 }
+            for (index, delivery) in deliveries.enumerated() {
+                let settled = Set(finish[index])
+                for message in delivery.messages where settled.contains(message.id) {
+                    if message.attempts > 1, alreadyCommitted.contains(MessageKey(message)) {
+                        delivery.finish(message.id)
+                    } else {
+                        delivery.requeue(message)
                     }
                 }
             }
-            batchNumber += 1
-            receipts.record(plays, batch: batchNumber)
-            // Counted: acknowledge the batch so nsqd sends more while the calls go out; what arrives
-            // meanwhile is read together into the next batch.
-            await processor.accept(plays, invalidMessages: invalid)
-            for delivery in deliveries { delivery.finishAll() }
-            await processor.publishPending()
-            busy.withLock { $0 = false }
+            return
+        }
+        if finDelay > .zero { try? await Task.sleep(for: finDelay) }
+        // Committed: acknowledge the batch so nsqd sends more while the calls go out; what arrives
+        // meanwhile is read together into the next batch.
+        for (index, delivery) in deliveries.enumerated() where !finish[index].isEmpty {
+            delivery.finish(finish[index])
+        }
+        counterState.withLock {
+            $0.deadLettered += deadLettered
+            $0.duplicatesSkipped += duplicates
+        }
+        receipts.record(plays, batch: batchNumber)
+        await processor.accept(plays, invalidMessages: deadLettered)
+        await processor.publishPending()
+    }
+
+    private func requeueAll(_ deliveries: [NSQDelivery]) {
+        for delivery in deliveries {
+            for message in delivery.messages { delivery.requeue(message) }
+        }
+    }
+
+    /// Publishes a dead letter for each message the consumer gave up on (already FIN'd by the consumer).
+    private func deadLetterGiveUps() async {
+        for await message in giveUps {
+            // Counted before (committed, FIN lost) and redelivered since: nothing to dead-letter.
+            if (try? store.alreadyCommitted([MessageKey(message)]).isEmpty) == false {
+                counterState.withLock { $0.duplicatesSkipped += 1 }
+                continue
+            }
+            let letter = DeadLetter(
+                message: message, reason: DeadLetter.maxAttemptsReason,
+                detail: "delivered \(message.attempts) times, more than max attempts \(consumer.configuration.maxAttempts)")
+            do {
+                try await deadLetters.publish([letter])
+                counterState.withLock {
+                    $0.deadLettered += 1
+                    $0.gaveUp += 1
+                }
+            } catch {
+                counterState.withLock { $0.deadLetterFailures += 1 }
+                warn("cannot publish the dead letter of message \(message.id) to \(deadLetters.topic): \(error)")
+            }
         }
     }
 

@@ -54,6 +54,10 @@ struct PlaycountOptions: ParsableCommand {
     @Option(help: "NSQ channel the processor consumes with (the 'channel' setting).")
     var channel: String?
 
+    @Option(help: ArgumentHelp(
+        "The processor's state file (the 'state' setting): :memory: (default), default or a path.", valueName: "path"))
+    var state: String?
+
     @Option(help: ArgumentHelp("Set a shell setting before anything runs (repeatable), e.g. --set client=file:out.jsonl.",
         valueName: "name=value"))
     var set: [String] = []
@@ -71,6 +75,7 @@ struct PlaycountOptions: ParsableCommand {
             }
             if let topic { assignments.append(("topic", topic)) }
             if let channel { assignments.append(("channel", channel)) }
+            if let state { assignments.append(("state", state)) }
             for assignment in set {
                 guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                     throw ValidationError("--set takes NAME=VALUE, got '\(assignment)'")

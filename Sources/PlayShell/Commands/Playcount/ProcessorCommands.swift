@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NSQ
 import PlayCounts
+import PlayState
 
 /// `start`: connects the processor to NSQ and starts counting and publishing.
 struct StartCommand: ShellCommand {
@@ -10,7 +11,9 @@ struct StartCommand: ShellCommand {
         abstract: "Start the processor: consume the topic, count plays, publish counts to the client.",
         discussion: """
             Reads the settings topic, channel, nsqd-tcp-address / lookupd-http-address (none: the embedded \
-            broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin and record.
+            broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin, record, state \
+            and dead-letter-topic. With a state file, it resumes where the last run stopped or crashed: \
+            counts, held videos with their deadlines, and an unacknowledged call (resent first).
             """)
 
     func run(in shell: ShellContext) async throws {
@@ -45,11 +48,40 @@ struct StartCommand: ShellCommand {
             maxStaleness: settings[.maxStaleness].nanoseconds,
             safetyMargin: settings[.safetyMargin].nanoseconds)
         let err = shell.err
-        let session = ProcessorSession(ProcessorSession.Configuration(
+        let deadLetterTopic = settings[.deadLetterTopic].isEmpty ? settings[.topic] + ".dead" : settings[.deadLetterTopic]
+        guard NSQProtocol.isValidName(deadLetterTopic) else {
+            throw ShellError("dead-letter-topic: '\(deadLetterTopic)' is not a valid NSQ topic name; set dead-letter-topic")
+        }
+        let topic = settings[.topic]
+        let deadLetters = DeadLetterSink(topic: deadLetterTopic) { [shell] in
+            try await shell.app.producer(for: topic, in: shell)
+        }
+        let store: PlayStateStore
+        do {
+            store = try PlayStateStore(path: PlayStateLocation.resolve(settings[.state], in: shell))
+        } catch let error as PlayStateStoreError {
+            throw ShellError("state: \(error)")
+        }
+        var sessionConfiguration = ProcessorSession.Configuration(
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy), client: client,
-            receiptFile: receiptFile, warn: { err.print("playcount: \($0)") }))
-        try shell.app.setSession(session)
-        session.start()
+            receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
+        if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
+            sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
+        }
+        let session = ProcessorSession(sessionConfiguration)
+        do {
+            try shell.app.setSession(session)
+        } catch {
+            try? store.close()
+            throw error
+        }
+        do {
+            try await session.start()
+        } catch {
+            await shell.app.stopSession()
+            throw ShellError("state: cannot resume from \(store.path): \(error)")
+        }
+        shell.app.installTerminationHandler(in: shell)
         let source = target.embedded != nil
             ? "the embedded broker (\(target.nsqdTCPAddresses.joined()))"
             : (target.nsqdTCPAddresses + target.lookupdHTTPAddresses.map { "lookupd \($0)" }).joined(separator: ", ")
@@ -96,7 +128,9 @@ struct StatsCommand: ShellCommand {
     @OptionGroup var output: OutputOptions
 
     func run(in shell: ShellContext) async throws {
-        let stats = await try shell.latestSession().processor.stats()
+        let session = try shell.latestSession()
+        let stats = await session.processor.stats()
+        let counters = session.counters
         try shell.report(stats, json: output.json) { stats in
             func ms(_ value: Double) -> String { String(format: "%.3f ms", value) }
             func latency(_ summary: LatencySummary) -> String {
@@ -105,6 +139,8 @@ struct StatsCommand: ShellCommand {
             return Table(columns: ["FIGURE", "VALUE"], rows: [
                 ["messages", String(stats.messages)],
                 ["invalid messages", String(stats.invalidMessages)],
+                ["dead-lettered", "\(counters.deadLettered) (\(counters.gaveUp) past max attempts, \(counters.deadLetterFailures) failed)"],
+                ["duplicates skipped", String(counters.duplicatesSkipped)],
                 ["plays", String(stats.plays)],
                 ["realtime plays", String(stats.realtimePlays)],
                 ["calls", String(stats.calls)],
@@ -118,5 +154,35 @@ struct StatsCommand: ShellCommand {
                 ["late plays", String(stats.latePlays)],
             ])
         }
+    }
+}
+
+/// `serve`: the headless way to run the processor under a supervisor (systemd, a container, …).
+struct ServeCommand: ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the processor until SIGTERM or SIGINT, then stop it gracefully.",
+        discussion: """
+            Starts the processor (as 'start') unless it runs already, then waits. SIGTERM or SIGINT (Ctrl-C) \
+            stops it gracefully — CLS, settle in-flight messages, commit them to the state file, publish \
+            everything held — and playcount exits with status 0. For a durable service give a state file:
+              playcount --state /var/lib/playcount/state.sqlite --nsqd-tcp-address 127.0.0.1:4150 -c serve
+            A restart (after a stop or a crash) resumes from the state file: nothing lost, nothing counted twice.
+            """)
+
+    func run(in shell: ShellContext) async throws {
+        if shell.app.session == nil { try await StartCommand().run(in: shell) }
+        shell.app.installTerminationHandler(in: shell)
+        if let session = shell.app.session {
+            shell.err.print("playcount: serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops")
+        }
+        // SIGTERM is handled by the termination handler (graceful stop, exit 0); SIGINT cancels this task.
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3600))
+        }
+        // This task is cancelled, and a cancelled task would cut the graceful stop short (no flush):
+        // stop from a fresh task.
+        let app = shell.app
+        await Task { await app.stopSession() }.value
     }
 }

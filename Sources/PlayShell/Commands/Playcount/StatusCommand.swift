@@ -49,6 +49,10 @@ struct StatusReport: Encodable {
     /// True while read batches wait for or are in the processor.
     let processing: Bool
     let processorStatus: ProcessorStatus?
+    /// The state file of the current (or last) run.
+    let state: String?
+    let deadLetterTopic: String?
+    let counters: SessionCounters?
 
     static func gather(in shell: ShellContext) async -> StatusReport {
         let session = shell.app.latestSession
@@ -84,7 +88,10 @@ struct StatusReport: Encodable {
             },
             queue: queue,
             processing: running && session?.isProcessing == true,
-            processorStatus: await session?.processor.status())
+            processorStatus: await session?.processor.status(),
+            state: session?.store.path,
+            deadLetterTopic: session?.deadLetters.topic,
+            counters: session?.counters)
     }
 
     var tables: Table {
@@ -98,6 +105,10 @@ struct StatusReport: Encodable {
             var line = "\(connection.state), RDY \(connection.ready), in flight \(connection.inFlight), received \(connection.received), finished \(connection.finished), reconnects \(connection.reconnects)"
             if let error = connection.lastError { line += ", last error: \(error)" }
             table.append(["nsqd \(connection.address)", line])
+        }
+        if let state { table.append(["state", state]) }
+        if let counters, let deadLetterTopic {
+            table.append(["dead letters", "\(counters.deadLettered) to \(deadLetterTopic), \(counters.duplicatesSkipped) duplicates skipped"])
         }
         if let status = processorStatus {
             table.append(["received", "\(status.receivedPlays) plays, \(status.invalidMessages) invalid, \(status.readBatches) read batches"])
