@@ -77,13 +77,35 @@ final class PlaycountApp: Sendable {
 
     /// Stops the running processor gracefully; returns it, or nil if none was running.
     @discardableResult
-    func stopSession() async -> ProcessorSession? {
+    ///
+    /// A client that keeps refusing calls would make the final publish wait forever, so after `timeout` the stop
+    /// gives up on it and throws; the counts not delivered stay in the state file (with `--state PATH`).
+    func stopSession(timeout: Duration = .seconds(30)) async throws -> ProcessorSession? {
         guard let session = currentSession.withLock({ current -> ProcessorSession? in
             defer { current = nil }
             return current
         }) else { return nil }
-        await session.stop()
-        lastSession.withLock { $0 = session }
+        defer { lastSession.withLock { $0 = session } }
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await session.stop()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()  // a stop still waiting on the client gives up at its next retry
+            await group.waitForAll()
+            return first
+        }
+        if !finished {
+            let status = await session.processor.status()
+            throw ShellError(
+                "stopped without delivering everything: the client (\(status.client)) kept failing for \(timeout)"
+                    + (status.lastError.map { ": \($0)" } ?? ""))
+        }
         return session
     }
 
@@ -121,7 +143,7 @@ final class PlaycountApp: Sendable {
             }
             task = Task {
                 err.print("playcount: SIGTERM: stopping the processor gracefully")
-                await self.shutDown()
+                await self.shutDown(warn: { err.print($0) })
                 exit(ExitStatus.success)
             }
         }
@@ -131,8 +153,12 @@ final class PlaycountApp: Sendable {
     var terminationTask: Task<Void, Never>? { termination.current }
 
     /// Stops everything at exit.
-    func shutDown() async {
-        await stopSession()
+    func shutDown(warn: (String) -> Void) async {
+        do {
+            try await stopSession(timeout: .seconds(10))
+        } catch {
+            warn("playcount: \(error)")
+        }
         for producer in producers.withLock({ Array($0.values) }) { await producer.close() }
         try? await broker.stop()
     }

@@ -12,6 +12,7 @@ public enum PlaycountCommands {
             shell.commands.register(command)
         }
         shell.settings.register(.nsqdTCPAddress)
+        shell.settings.register(.nsqdHTTPAddress)
         shell.settings.register(.lookupdHTTPAddress)
         shell.settings.register(.maxInFlight)
         shell.settings.register(.client)
@@ -28,7 +29,8 @@ public enum PlaycountCommands {
     public static func shutDown(_ shell: ShellContext) async {
         // A SIGTERM is stopping everything and will exit 0: let it finish rather than race it.
         if let termination = shell.app.terminationTask { await termination.value }
-        await shell.app.shutDown()
+        let err = shell.err
+        await shell.app.shutDown(warn: { err.print($0) })
     }
 
     private static func registerFigures(in shell: ShellContext) {

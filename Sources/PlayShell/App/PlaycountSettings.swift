@@ -13,6 +13,14 @@ extension Setting where Value == String {
             validate: addressListProblem)
     }
 
+    /// nsqd HTTP addresses, for the queue depth of an external nsqd (`status`, `wait drained`).
+    public static var nsqdHTTPAddress: Setting<String> {
+        Setting(
+            name: "nsqd-http-address", defaultValue: "",
+            help: "nsqd HTTP addresses, comma-separated, read for the queue depth (lookupd lists them otherwise).",
+            validate: addressListProblem)
+    }
+
     /// nsqlookupd HTTP addresses the consumer discovers nsqd instances from.
     public static var lookupdHTTPAddress: Setting<String> {
         Setting(

@@ -45,6 +45,9 @@ struct PlaycountOptions: ParsableCommand {
     @Option(help: ArgumentHelp("nsqd TCP address to use instead of the embedded broker (repeatable).", valueName: "host:port"))
     var nsqdTCPAddress: [String] = []
 
+    @Option(help: ArgumentHelp("nsqd HTTP address, read for the queue depth (repeatable).", valueName: "host:port"))
+    var nsqdHTTPAddress: [String] = []
+
     @Option(help: ArgumentHelp("nsqlookupd HTTP address to discover nsqd from (repeatable).", valueName: "host:port"))
     var lookupdHTTPAddress: [String] = []
 
@@ -70,6 +73,7 @@ struct PlaycountOptions: ParsableCommand {
         get throws {
             var assignments: [(String, String)] = []
             if !nsqdTCPAddress.isEmpty { assignments.append(("nsqd-tcp-address", nsqdTCPAddress.joined(separator: ","))) }
+            if !nsqdHTTPAddress.isEmpty { assignments.append(("nsqd-http-address", nsqdHTTPAddress.joined(separator: ","))) }
             if !lookupdHTTPAddress.isEmpty {
                 assignments.append(("lookupd-http-address", lookupdHTTPAddress.joined(separator: ",")))
             }

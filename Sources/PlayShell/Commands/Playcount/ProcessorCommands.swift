@@ -78,7 +78,7 @@ struct StartCommand: ShellCommand {
         do {
             try await session.start()
         } catch {
-            await shell.app.stopSession()
+            _ = try? await shell.app.stopSession()
             throw ShellError("state: cannot resume from \(store.path): \(error)")
         }
         shell.app.installTerminationHandler(in: shell)
@@ -95,10 +95,17 @@ struct StartCommand: ShellCommand {
 struct StopCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
-        abstract: "Stop the processor gracefully (settle in-flight messages, publish everything held).")
+        abstract: "Stop the processor gracefully (settle in-flight messages, publish everything held).",
+        discussion: """
+            Fails if the client keeps refusing the last calls for --timeout; what was not delivered stays in \
+            the state file (with --state PATH) and is published by the next start.
+            """)
+
+    @Option(help: "Give up on a client that keeps failing after this long.")
+    var timeout = ShellDuration(.seconds(10), description: "10s")
 
     func run(in shell: ShellContext) async throws {
-        guard await shell.app.stopSession() != nil else {
+        guard try await shell.app.stopSession(timeout: timeout.duration) != nil else {
             throw ShellError("the processor is not running")
         }
     }
@@ -183,6 +190,13 @@ struct ServeCommand: ShellCommand {
         // This task is cancelled, and a cancelled task would cut the graceful stop short (no flush):
         // stop from a fresh task.
         let app = shell.app
-        await Task { await app.stopSession() }.value
+        let err = shell.err
+        await Task {
+            do {
+                _ = try await app.stopSession()
+            } catch {
+                err.print("playcount: \(error)")
+            }
+        }.value
     }
 }

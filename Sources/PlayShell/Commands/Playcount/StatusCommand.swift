@@ -75,6 +75,7 @@ struct StatusReport: Encodable {
             brokerText = nsqd.isEmpty && lookupd.isEmpty
                 ? "embedded: not started"
                 : "external: " + (nsqd + lookupd.map { "lookupd \($0)" }).joined(separator: ", ")
+            queue = await externalQueue(in: shell)
         }
         let connections = (running ? session?.consumer.status().connections : nil) ?? []
         return StatusReport(
@@ -92,6 +93,30 @@ struct StatusReport: Encodable {
             state: session?.store.path,
             deadLetterTopic: session?.deadLetters.topic,
             counters: session?.counters)
+    }
+
+    /// The backlog summed over the external nsqd instances whose HTTP API is known: the `nsqd-http-address`
+    /// setting, or the `http_port` lookupd lists. nil when none is known or one does not answer.
+    private static func externalQueue(in shell: ShellContext) async -> Queue? {
+        let topic = shell.settings[.topic]
+        let channel = shell.settings[.channel]
+        var addresses = addressList(shell.settings[.nsqdHTTPAddress])
+        if addresses.isEmpty {
+            for lookupd in addressList(shell.settings[.lookupdHTTPAddress]) {
+                addresses += (try? await NSQDHTTPAPI.producerHTTPAddresses(topic: topic, lookupdHTTPAddress: lookupd)) ?? []
+            }
+        }
+        guard !addresses.isEmpty else { return nil }
+        var total = NSQChannelBacklog()
+        for address in Set(addresses) {
+            guard let backlog = try? await NSQDHTTPAPI.backlog(
+                topic: topic, channel: channel, nsqdHTTPAddress: address, timeout: .seconds(2))
+            else { return nil }
+            total.depth += backlog.depth
+            total.inFlight += backlog.inFlight
+            total.deferred += backlog.deferred
+        }
+        return Queue(topic: topic, channel: channel, depth: total.depth, inFlight: total.inFlight, deferred: total.deferred)
     }
 
     var tables: Table {

@@ -8,10 +8,11 @@ struct WaitCommand: ShellCommand {
         commandName: "wait",
         abstract: "Wait until the queue is drained and nothing is held, or for a while.",
         discussion: """
-            'wait drained' returns once the queue is empty (embedded broker: depth and in-flight zero; \
-            external nsqd: nothing in flight to the processor), every read batch is processed, nothing is \
-            held and no call is pending. Held videos are published at their deadline, so this can take up \
-            to max-staleness. 'wait 2s' just waits.
+            'wait drained' returns once the queue is empty (depth, in-flight and deferred zero), every read \
+            batch is processed, nothing is held and no call is pending. Held videos are published at their \
+            deadline, so this can take up to max-staleness. For an external nsqd the depth is read from its \
+            HTTP API: set nsqd-http-address, or use lookupd-http-address (lookupd lists it). 'wait 2s' just \
+            waits.
             """)
 
     @Argument(
@@ -49,7 +50,11 @@ struct WaitCommand: ShellCommand {
     static func isDrained(in shell: ShellContext) async throws -> Bool {
         let session = try shell.runningSession()
         let report = await StatusReport.gather(in: shell)
-        if let queue = report.queue, queue.depth > 0 || queue.inFlight > 0 || queue.deferred > 0 { return false }
+        guard let queue = report.queue else {
+            throw ShellError(
+                "cannot see the queue depth of the external nsqd: set nsqd-http-address (or lookupd-http-address)")
+        }
+        if queue.depth > 0 || queue.inFlight > 0 || queue.deferred > 0 { return false }
         if report.connections.contains(where: { $0.inFlight > 0 }) { return false }
         if report.connections.allSatisfy({ $0.state != "subscribed" }) { return false }
         if session.isProcessing { return false }
