@@ -100,6 +100,7 @@ class WebhookRequest:
         self.headers = headers
         self.body = body
         self.status = status
+        self.received_at = time.monotonic()
 
     def json(self):
         return json.loads(self.body)
