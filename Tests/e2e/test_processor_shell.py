@@ -101,7 +101,7 @@ def test_playcount_exits_when_the_webhook_stays_down(playcount):
     closed = f"http://127.0.0.1:{free_port()}/counts"
     try:
         result = playcount("-c", f"set client {closed}; start; seed 50 uniform --videos 5 --small 5; stop",
-                           timeout=20)
+                           timeout=12)
     except subprocess.TimeoutExpired:
-        pytest.fail("playcount did not exit within 20 s of 'stop' with an unreachable webhook")
+        pytest.fail("playcount did not exit within 12 s of 'stop' with an unreachable webhook")
     assert result.code == 1 and "stop" in result.stderr
