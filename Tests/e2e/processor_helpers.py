@@ -259,6 +259,15 @@ class ShellSession:
     def errors(self) -> list:
         return [line for line in self._errors if line is not None]
 
+    def wait_for_error(self, text: str, timeout: float = 10) -> bool:
+        """Waits until a stderr line contains `text` (stderr is read by its own thread, so it can lag stdout)."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.errors):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def run(self, command: str, timeout: float = 60) -> list:
         self._counter += 1
         marker = f"__done_{self._counter}__"

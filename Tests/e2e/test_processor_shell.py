@@ -85,7 +85,7 @@ def test_wait_drained_fails_at_its_timeout_while_the_webhook_refuses(playcount_b
             shell.run("seed 50 uniform --videos 5 --small 5", timeout=30)
             shell.run("wait drained --timeout 2s", timeout=30)
             assert server.wait_for(lambda requests: len(requests) >= 2, timeout=30)
-            assert any("not drained after 2s" in line for line in shell.errors)
+            assert shell.wait_for_error("not drained after 2s"), shell.errors
             (status,) = json_documents("\n".join(shell.run("status --json")))
             assert status["processorStatus"]["consecutive_failures"] >= 1
             assert status["processorStatus"]["pending_calls"] >= 1
