@@ -102,3 +102,7 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than ~15 s; skip with -m 'not slow' (CI runs them)")
