@@ -289,7 +289,7 @@ def test_broker_stops_on_sigterm(broker_factory):
     broker = broker_factory()
     assert broker.http("GET", "/ping") == b"OK"
     broker.process.terminate()
-    assert broker.process.wait(timeout=5) == 0
+    assert broker.process.wait(timeout=15) == 0
 
 
 def test_two_readers_share_a_channel_and_another_channel_gets_everything(broker_factory):

@@ -50,19 +50,18 @@ def wait_for_messages(shell: ShellSession, count: int, timeout: float) -> dict:
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("flag", ["--nsqd-tcp-address", "--lookupd-http-address"])
-def test_processor_consumes_an_external_nsqd(playcount_bin, nsqd, tmp_path, flag):
+@pytest.mark.parametrize("discovery", ["direct", "lookupd"])
+def test_processor_consumes_an_external_nsqd(playcount_bin, nsqd, tmp_path, discovery):
     expected = publish_plays(nsqd, 3000)
     total = 3000 + len(INVALID)
-    address = nsqd.tcp_address if flag == "--nsqd-tcp-address" else nsqd.http_address
+    flags = (["--nsqd-tcp-address", nsqd.tcp_address, "--nsqd-http-address", nsqd.http_address]
+             if discovery == "direct" else ["--lookupd-http-address", nsqd.http_address])
     log = tmp_path / "calls.jsonl"
-    with ShellSession(playcount_bin, flag, address, cwd=tmp_path) as shell:
+    with ShellSession(playcount_bin, *flags, cwd=tmp_path) as shell:
         shell.run(f"set client file:{log}")
         shell.run("set max-staleness 2s")
         shell.run("start", timeout=30)
-        # 'wait drained' alone returns too early against an external nsqd (see the xfail test below).
-        assert wait_for_messages(shell, total, timeout=60)["messages"] == total
-        shell.run("wait drained --timeout 30s", timeout=40)
+        shell.run("wait drained --timeout 60s", timeout=70)
         (stats,) = json_documents("\n".join(shell.run("stats --json")))
         (status,) = json_documents("\n".join(shell.run("status --json")))
         shell.run("stop", timeout=30)
@@ -79,14 +78,20 @@ def test_processor_consumes_an_external_nsqd(playcount_bin, nsqd, tmp_path, flag
     assert channel["message_count"] == total and channel["requeue_count"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="wait drained returns as soon as the connection is subscribed with RDY, "
-                                       "before an external nsqd delivers its backlog (isDrained cannot see nsqd's "
-                                       "depth over TCP)")
-def test_wait_drained_waits_for_an_external_backlog(playcount, nsqd, tmp_path):
+def test_wait_drained_waits_for_an_external_backlog(playcount, nsqd):
     publish_plays(nsqd, 3000)
-    result = playcount("--nsqd-tcp-address", nsqd.tcp_address, "-c",
-                       "set client file:/dev/null; start; wait drained --timeout 60s; stats --json; stop",
+    result = playcount("--nsqd-tcp-address", nsqd.tcp_address, "--nsqd-http-address", nsqd.http_address, "-c",
+                       "set client file:/dev/null; set max-staleness 2s; start; wait drained --timeout 60s; "
+                       "stats --json; stop",
                        timeout=120)
     assert result.code == 0, result.stderr
     (stats,) = json_documents(result.stdout)
     assert stats["messages"] == 3000 + len(INVALID)
+
+
+def test_wait_drained_refuses_when_it_cannot_see_an_external_depth(playcount, nsqd):
+    result = playcount("--nsqd-tcp-address", nsqd.tcp_address, "-c",
+                       "set client file:/dev/null; start; wait drained --timeout 60s", timeout=60)
+    assert result.code == 1
+    assert "<command line>:3: error: cannot see the queue depth of the external nsqd: set nsqd-http-address" \
+        in result.stderr

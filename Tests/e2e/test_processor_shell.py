@@ -89,19 +89,27 @@ def test_wait_drained_fails_at_its_timeout_while_the_webhook_refuses(playcount_b
             (status,) = json_documents("\n".join(shell.run("status --json")))
             assert status["processorStatus"]["consecutive_failures"] >= 1
             assert status["processorStatus"]["pending_calls"] >= 1
-            # Let the held call through so the shell can stop (see the xfail test below for why).
+            # Let the held call through so the shell can stop with everything delivered.
             server.fail_first = 0
             shell.run("stop", timeout=60)
     assert all(request.json()["sequence"] == 1 for request in server.snapshot()[:2])
 
 
-@pytest.mark.xfail(strict=True, reason="stop (and the implicit stop at exit) retries a refused call forever: "
-                                       "playcount never exits while the webhook is down")
 def test_playcount_exits_when_the_webhook_stays_down(playcount):
     closed = f"http://127.0.0.1:{free_port()}/counts"
     try:
-        result = playcount("-c", f"set client {closed}; start; seed 50 uniform --videos 5 --small 5; stop",
-                           timeout=12)
+        result = playcount("-c", f"set client {closed}; start; seed 50 uniform --videos 5 --small 5; stop --timeout 3s",
+                           timeout=20)
     except subprocess.TimeoutExpired:
-        pytest.fail("playcount did not exit within 12 s of 'stop' with an unreachable webhook")
-    assert result.code == 1 and "stop" in result.stderr
+        pytest.fail("playcount did not exit within 20 s of 'stop --timeout 3s' with an unreachable webhook")
+    assert result.code == 1
+    assert "<command line>:4: error: stopped without delivering everything" in result.stderr
+
+
+def test_playcount_exits_at_the_end_of_a_script_while_the_webhook_stays_down(playcount):
+    closed = f"http://127.0.0.1:{free_port()}/counts"
+    try:
+        result = playcount("-c", f"set client {closed}; start; seed 50 uniform --videos 5 --small 5", timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("playcount did not exit within 30 s of its script's end with an unreachable webhook")
+    assert "stopped without delivering everything" in result.stderr
