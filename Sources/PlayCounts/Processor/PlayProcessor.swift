@@ -44,6 +44,9 @@ public actor PlayProcessor {
     private var stopRequested = false
     /// What the timer loop sleeps until; nil when it sleeps until notified.
     private var sleepTarget: WallNanoseconds?
+    /// True only while `run()` sleeps: a wake-up signalled at any other time would be remembered by the signal
+    /// and end the next sleep at once, so the loop would spin (it recomputes its target after every tick anyway).
+    private var sleeping = false
     private let timerSignal = WakeupSignal()
     private var waiters: [Int: (condition: WaitCondition, signal: WakeupSignal)] = [:]
     private var nextWaiterID = 0
@@ -142,7 +145,9 @@ public actor PlayProcessor {
         while !Task.isCancelled, !stopRequested {
             let target = [policy.nextDeadline, retryAt].compactMap { $0 }.min()
             sleepTarget = target
+            sleeping = true
             await Self.sleep(until: target, on: clock, orUntil: timerSignal)
+            sleeping = false
             sleepTarget = nil
             if Task.isCancelled || stopRequested { break }
             await tick()
@@ -200,7 +205,7 @@ public actor PlayProcessor {
         for call in actions.calls where !call.isEmpty {
             outbox.append(call.map(\.video))
         }
-        if let wake = actions.wakeAt, running, sleepTarget.map({ wake < $0 }) ?? true {
+        if let wake = actions.wakeAt, running, sleeping, sleepTarget.map({ wake < $0 }) ?? true {
             timerSignal.notify()
         }
     }
@@ -224,7 +229,7 @@ public actor PlayProcessor {
                 recorder.recordFailedAttempt()
                 let retry = clock.now() + configuration.retry.delay(afterFailures: consecutiveFailures)
                 retryAt = retry
-                if running, sleepTarget.map({ retry < $0 }) ?? true { timerSignal.notify() }
+                if running, sleeping, sleepTarget.map({ retry < $0 }) ?? true { timerSignal.notify() }
                 return
             }
             outbox.removeFirst()
