@@ -31,12 +31,35 @@ public struct PlayMessageParser: Sendable {
         guard bytes.count <= maxBodyBytes else {
             return .failure(.init(reason: .tooLarge, detail: "body is \(bytes.count) bytes, the limit is \(maxBodyBytes)"))
         }
+        if let id = Self.parseCanonical(bytes) { return .success(id) }
         do {
             return .success(try parseObject(bytes))
         } catch {
             return .failure(error)
         }
     }
+
+    /// The fast path for the form producers send, `{"video_id":"<GUID>"}` (optionally with one space after the
+    /// colon): recognised by comparing bytes, no scanning. Anything else (or a bad GUID) returns nil and goes
+    /// through the full parser, so results and rejections are the same as without this path.
+    @inline(__always)
+    static func parseCanonical(_ bytes: UnsafeRawBufferPointer) -> VideoID? {
+        let guidLength = 36
+        let prefixLength: Int
+        switch bytes.count {
+        case canonicalPrefix.count + guidLength + 2: prefixLength = canonicalPrefix.count
+        case spacedPrefix.count + guidLength + 2: prefixLength = spacedPrefix.count
+        default: return nil
+        }
+        let prefix = prefixLength == canonicalPrefix.count ? canonicalPrefix : spacedPrefix
+        for index in 0..<prefixLength where bytes[index] != prefix[index] { return nil }
+        let end = prefixLength + guidLength
+        guard bytes[end] == UInt8(ascii: "\""), bytes[end + 1] == UInt8(ascii: "}") else { return nil }
+        return VideoID(utf8: UnsafeRawBufferPointer(rebasing: bytes[prefixLength..<end]))
+    }
+
+    private static let canonicalPrefix: [UInt8] = Array(#"{"video_id":""#.utf8)
+    private static let spacedPrefix: [UInt8] = Array(#"{"video_id": ""#.utf8)
 
     private func parseObject(_ bytes: UnsafeRawBufferPointer) throws(PlayMessageRejection) -> VideoID {
         var scanner = JSONByteScanner(bytes)

@@ -32,7 +32,7 @@ public struct PublishPolicy: Sendable {
     }
 
     public let configuration: PublishPolicyConfiguration
-    private var counts: [VideoID: Int] = [:]
+    private var counts = VideoTable(initial: 0)
     private var published: [VideoID: Int] = [:]
     private var held = HeldVideos()
     /// Plays received, all of them.
@@ -47,9 +47,11 @@ public struct PublishPolicy: Sendable {
     // MARK: Queries
 
     /// Every video's play count as received.
-    public var allCounts: [VideoID: Int] { counts }
+    public var allCounts: [VideoID: Int] {
+        Dictionary(uniqueKeysWithValues: zip(counts.videos, counts.values))
+    }
     /// The play count of `video` as received.
-    public func count(of video: VideoID) -> Int { counts[video, default: 0] }
+    public func count(of video: VideoID) -> Int { counts.value(of: video) }
     /// The count last handed out for `video` in a call (or acknowledged as delivered).
     public func publishedCount(of video: VideoID) -> Int { published[video, default: 0] }
     /// How many videos have unpublished held plays.
@@ -65,13 +67,14 @@ public struct PublishPolicy: Sendable {
         var realtimeSet = Set<VideoID>()
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
         for play in plays {
-            let before = counts[play.video, default: 0]
-            counts[play.video] = before + 1
+            let slot = counts.slot(of: play.video)
+            let before = counts.values[slot]
+            counts.values[slot] = before + 1
             receivedPlays += 1
             if play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) { latePlays += 1 }
             if before < configuration.realtimeThreshold {
                 if realtimeSet.insert(play.video).inserted { realtime.append(play.video) }
-            } else if !realtimeSet.contains(play.video) {
+            } else if realtimeSet.isEmpty || !realtimeSet.contains(play.video) {
                 held.hold(play.video, until: play.queuedAt.saturatingAdd(holdFor))
             }
         }
@@ -124,7 +127,7 @@ public struct PublishPolicy: Sendable {
     public mutating func acknowledge(_ delivered: [VideoCount]) {
         for entry in delivered {
             if entry.plays > published[entry.video, default: 0] { published[entry.video] = entry.plays }
-            if entry.plays >= counts[entry.video, default: 0] { held.release(entry.video) }
+            if entry.plays >= counts.value(of: entry.video) { held.release(entry.video) }
         }
     }
 
@@ -138,7 +141,7 @@ public struct PublishPolicy: Sendable {
         var current: [VideoCount] = []
         current.reserveCapacity(limit)
         func take(_ video: VideoID, into call: inout [VideoCount]) {
-            let count = counts[video, default: 0]
+            let count = counts.value(of: video)
             guard count != published[video, default: 0] else { return }  // rule 4
             published[video] = count
             call.append(VideoCount(video: video, plays: count))

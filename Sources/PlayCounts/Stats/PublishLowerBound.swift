@@ -39,7 +39,8 @@ public struct PublishLowerBound: Sendable {
     /// A held group waiting to be offered to forced instants, in order of its first read.
     private struct PendingGroup: Sendable {
         var start: WallNanoseconds
-        var video: VideoID
+        /// The video's slot in `videos`.
+        var slot: Int
         var serial: Int
         /// Set when the group closes; while open, the video's current group end is used.
         var end: WallNanoseconds?
@@ -52,9 +53,17 @@ public struct PublishLowerBound: Sendable {
     }
 
     public let configuration: PublishPolicyConfiguration
-    private var counts: [VideoID: Int] = [:]
-    /// Per video: its open group's serial and smallest right end.
-    private var openGroups: [VideoID: (serial: Int, end: WallNanoseconds)] = [:]
+    /// What the bound keeps per video.
+    private struct VideoState: Sendable {
+        var count = 0
+        /// The open group's serial and smallest right end.
+        var openGroup: (serial: Int, end: WallNanoseconds)?
+        /// The last batch in which the video had a realtime play.
+        var realtimeBatch = -1
+    }
+
+    private var videos = VideoTable(initial: VideoState())
+    private var batches = 0
     private var lastBatchTime: WallNanoseconds = .min
     private var forcedInstants = Deque<ForcedInstant>()
     private var pendingGroups = Deque<PendingGroup>()
@@ -100,34 +109,43 @@ public struct PublishLowerBound: Sendable {
         lastBatchTime = batchTime
         match(through: batchTime.saturatingSubtract(configuration.maxStaleness).saturatingSubtract(1))
 
-        var realtime = Set<VideoID>()
-        var heldPlays: [Play] = []
+        batches += 1
+        let batch = batches
+        let threshold = configuration.realtimeThreshold
+        var realtimeVideos = 0
+        var heldPlays: [(slot: Int, queuedAt: WallNanoseconds)] = []
+        heldPlays.reserveCapacity(plays.count)
         for play in plays {
-            let before = counts[play.video, default: 0]
-            counts[play.video] = before + 1
-            if before < configuration.realtimeThreshold {
-                realtime.insert(play.video)
+            let slot = videos.slot(of: play.video)
+            let before = videos.values[slot].count
+            videos.values[slot].count = before + 1
+            if before < threshold {
+                if videos.values[slot].realtimeBatch != batch {
+                    videos.values[slot].realtimeBatch = batch
+                    realtimeVideos += 1
+                }
             } else {
-                heldPlays.append(play)
+                heldPlays.append((slot, play.queuedAt))
             }
         }
-        if !realtime.isEmpty {
+        if realtimeVideos > 0 {
             let limit = configuration.maxVideosPerCall
-            let calls = (realtime.count + limit - 1) / limit
+            let calls = (realtimeVideos + limit - 1) / limit
             forcedCalls += calls
-            realtimeSlots += realtime.count
-            let spare = calls * limit - realtime.count
+            realtimeSlots += realtimeVideos
+            let spare = calls * limit - realtimeVideos
             if spare > 0 { forcedInstants.append(ForcedInstant(time: batchTime, spare: spare)) }
         }
-        for play in heldPlays where !realtime.contains(play.video) {
-            let end = max(batchTime, play.queuedAt.saturatingAdd(configuration.maxStaleness))
-            if let group = openGroups[play.video], batchTime <= group.end {
-                openGroups[play.video] = (group.serial, min(group.end, end))
+        for (slot, queuedAt) in heldPlays where videos.values[slot].realtimeBatch != batch {
+            let end = max(batchTime, queuedAt.saturatingAdd(configuration.maxStaleness))
+            let open = videos.values[slot].openGroup
+            if let open, batchTime <= open.end {
+                if end < open.end { videos.values[slot].openGroup = (open.serial, end) }
             } else {
-                if let previous = openGroups[play.video] { close(serial: previous.serial, end: previous.end) }
+                if let open { close(serial: open.serial, end: open.end) }
                 let serial = firstPendingSerial + pendingGroups.count
-                pendingGroups.append(PendingGroup(start: batchTime, video: play.video, serial: serial))
-                openGroups[play.video] = (serial, end)
+                pendingGroups.append(PendingGroup(start: batchTime, slot: slot, serial: serial))
+                videos.values[slot].openGroup = (serial, end)
                 heldSlots += 1
             }
         }
@@ -140,7 +158,7 @@ public struct PublishLowerBound: Sendable {
 
     private func currentEnd(of group: PendingGroup) -> WallNanoseconds {
         if let end = group.end { return end }
-        if let open = openGroups[group.video], open.serial == group.serial { return open.end }
+        if let open = videos.values[group.slot].openGroup, open.serial == group.serial { return open.end }
         return group.start
     }
 

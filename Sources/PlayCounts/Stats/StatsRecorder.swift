@@ -1,5 +1,3 @@
-import DequeModule
-
 /// Accumulates `PlayCountStats` from what was read and what was delivered. Memory is bounded by the videos seen
 /// plus the plays not yet visible (each waits in a per-video queue until a delivered call covers it).
 public struct StatsRecorder: Sendable {
@@ -11,9 +9,17 @@ public struct StatsRecorder: Sendable {
 
     public let configuration: PublishPolicyConfiguration
     public private(set) var bound: PublishLowerBound
-    private var received: [VideoID: Int] = [:]
-    private var published: [VideoID: Int] = [:]
-    private var pending: [VideoID: Deque<PendingPlay>] = [:]
+    /// Per video, in one table so a play costs one hash lookup.
+    private struct VideoState: Sendable {
+        var received = 0
+        var published = 0
+        /// Plays received but not yet made visible by a delivered call, oldest first: `pending[pendingHead...]`
+        /// (an array with a head index appends faster than a Deque; the consumed prefix is dropped in bulk).
+        var pending: [PendingPlay] = []
+        var pendingHead = 0
+    }
+
+    private var videos = VideoTable(initial: VideoState())
     private var fromReceive = LatencyHistogram()
     private var fromQueue = LatencyHistogram()
     private var invalidMessages = 0
@@ -43,15 +49,14 @@ public struct StatsRecorder: Sendable {
     /// One read batch of valid plays.
     public mutating func recordBatch(_ batch: [Play]) {
         bound.observe(batch: batch)
+        let threshold = configuration.realtimeThreshold
+        let maxStaleness = configuration.maxStaleness
+        plays += batch.count
         for play in batch {
-            let before = received[play.video, default: 0]
-            received[play.video] = before + 1
-            let realtime = before < configuration.realtimeThreshold
-            plays += 1
+            let slot = videos.slot(of: play.video)
+            let realtime = Self.record(play, realtimeThreshold: threshold, in: &videos.values[slot])
             if realtime { realtimePlays += 1 }
-            if play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) { latePlays += 1 }
-            pending[play.video, default: []].append(
-                PendingPlay(queuedAt: play.queuedAt, receivedAt: play.receivedAt, realtime: realtime))
+            if play.receivedAt > play.queuedAt.saturatingAdd(maxStaleness) { latePlays += 1 }
         }
     }
 
@@ -61,11 +66,17 @@ public struct StatsRecorder: Sendable {
         videosPublished += call.counts.count
         videosPerCallMax = max(videosPerCallMax, call.counts.count)
         for entry in call.counts {
-            let before = published[entry.video, default: 0]
-            guard entry.plays > before else { continue }
-            published[entry.video] = entry.plays
-            var newlyVisible = entry.plays - before
-            while newlyVisible > 0, let play = pending[entry.video]?.popFirst() {
+            guard let slot = videos.existingSlot(of: entry.video), entry.plays > videos.values[slot].published else {
+                continue
+            }
+            // Moved out of the table while it changes, so its queue is not copied.
+            var state = videos.values[slot]
+            videos.values[slot].pending = []
+            var newlyVisible = entry.plays - state.published
+            state.published = entry.plays
+            while newlyVisible > 0, state.pendingHead < state.pending.count {
+                let play = state.pending[state.pendingHead]
+                state.pendingHead += 1
                 newlyVisible -= 1
                 let staleness = call.publishedAt.saturatingSubtract(play.queuedAt)
                 worstStaleness = max(worstStaleness, staleness)
@@ -75,8 +86,24 @@ public struct StatsRecorder: Sendable {
                     fromQueue.record(staleness)
                 }
             }
-            if pending[entry.video]?.isEmpty == true { pending[entry.video] = nil }
+            if state.pendingHead == state.pending.count {
+                state.pending = []  // frees the queue's storage
+                state.pendingHead = 0
+            } else if state.pendingHead > state.pending.count / 2 {
+                state.pending.removeFirst(state.pendingHead)
+                state.pendingHead = 0
+            }
+            videos.values[slot] = state
         }
+    }
+
+    /// Counts one play in its video's state; returns whether it was realtime.
+    @inline(__always)
+    private static func record(_ play: Play, realtimeThreshold: Int, in state: inout VideoState) -> Bool {
+        let realtime = state.received < realtimeThreshold
+        state.received += 1
+        state.pending.append(PendingPlay(queuedAt: play.queuedAt, receivedAt: play.receivedAt, realtime: realtime))
+        return realtime
     }
 
     public func snapshot() -> PlayCountStats {
