@@ -107,9 +107,8 @@ public struct PublishPolicy: Sendable {
     public mutating func restore(_ videos: [RestoredVideo], now: WallNanoseconds) -> Actions {
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
         var mandatory: [VideoID] = []
-        counts.reserveCapacity(videos.count)
         for stored in videos {
-            counts[stored.video] = stored.plays
+            counts.values[counts.slot(of: stored.video)] = stored.plays
             if stored.published != 0 { published[stored.video] = stored.published }
             guard stored.plays != stored.published else { continue }
             if stored.published < configuration.realtimeThreshold {
