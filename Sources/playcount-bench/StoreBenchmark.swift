@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import PlayCounts
 import PlayState
@@ -116,4 +117,24 @@ private func describeSize(of path: String) -> String {
 
 private func padded(_ label: String) -> String {
     label.padding(toLength: 6, withPad: " ", startingAt: 0)
+}
+
+/// `playcount-bench store`: the state store's figures (see `runStoreBenchmark`).
+struct StoreBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Group-commit throughput (file vs :memory:) and recovery time of the state store.")
+
+    @Option(help: "Read batches to commit.")
+    var batches = 200
+
+    @Option(help: "Messages per batch.")
+    var messagesPerBatch = 2_500
+
+    @Option(help: "Videos in the state that recovery loads.")
+    var recoveryVideos = 1_000_000
+
+    func run() throws {
+        try runStoreBenchmark(batches: batches, messagesPerBatch: messagesPerBatch, recoveryVideos: recoveryVideos)
+    }
 }
