@@ -48,6 +48,9 @@ public actor PlayProcessor {
     /// and end the next sleep at once, so the loop would spin (it recomputes its target after every tick anyway).
     private var sleeping = false
     private let timerSignal = WakeupSignal()
+    /// How many passes `run()`'s timer loop has made (one sleep and tick each), for tests that check it does
+    /// not spin.
+    private(set) var timerLoopIterations = 0
     private var waiters: [Int: (condition: WaitCondition, signal: WakeupSignal)] = [:]
     private var nextWaiterID = 0
 
@@ -143,6 +146,7 @@ public actor PlayProcessor {
         running = true
         defer { running = false }
         while !Task.isCancelled, !stopRequested {
+            timerLoopIterations += 1
             let target = [policy.nextDeadline, retryAt].compactMap { $0 }.min()
             sleepTarget = target
             sleeping = true
