@@ -94,18 +94,7 @@ public final class PlayStateStore: Sendable {
     /// unpublished timestamps. When this returns, the batch's messages may be FIN'd.
     public func commit(_ batch: BatchCommit) throws {
         try perform("committing a batch of \(batch.messages.count) messages") { db in
-            if !batch.messages.isEmpty {
-                let insertMessage = try db.cachedStatement(sql: """
-                    INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at
-                    """)
-                let insert = FastStatement(insertMessage, in: db)
-                let committedAt = batch.committedAt
-                for key in batch.messages {
-                    try insert.execute(
-                        Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, committedAt, count: 4)
-                }
-            }
+            try Self.insertCommittedMessages(batch.messages, committedAt: batch.committedAt, in: db)
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
                 // An existing earliest timestamp wins over a later one: the deadline never moves later.
                 let upsertVideo = try db.cachedStatement(sql: """
@@ -125,6 +114,45 @@ public final class PlayStateStore: Sendable {
                 for (video, earliest) in batch.earliestUnpublished where batch.countDeltas[video] == nil {
                     try upsert.execute(Int64(bitPattern: video.high), Int64(bitPattern: video.low), 0, earliest, count: 4)
                 }
+            }
+        }
+    }
+
+    /// Rows per multi-row INSERT of message ids, largest first: a batch of n ids takes n / 64 statements of 64
+    /// rows, then of 8, then single rows. One statement step per 64 ids instead of one per id saves most of
+    /// the per-statement overhead (bind, step, reset, VDBE setup).
+    static let messageInsertChunkSizes = [64, 8, 1]
+
+    /// `INSERT … VALUES (…), (…) … ON CONFLICT …` of `rows` message ids; `?1` is the shared `committed_at`,
+    /// row `i` binds `?(3i+2)`, `?(3i+3)`, `?(3i+4)`.
+    static func insertCommittedMessagesSQL(rows: Int) -> String {
+        let values = (0..<rows).map { row in "(?\(3 * row + 2), ?\(3 * row + 3), ?\(3 * row + 4), ?1)" }
+        return "INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES "
+            + values.joined(separator: ", ")
+            + " ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at"
+    }
+
+    private static let insertCommittedMessagesSQLBySize: [Int: String] = Dictionary(
+        uniqueKeysWithValues: messageInsertChunkSizes.map { ($0, insertCommittedMessagesSQL(rows: $0)) })
+
+    /// Inserts `messages` (or refreshes their `committed_at` when already stored) with multi-row statements.
+    private static func insertCommittedMessages(_ messages: [MessageKey], committedAt: WallNanoseconds, in db: Database) throws {
+        var start = messages.startIndex
+        var values: [Int64] = []
+        values.reserveCapacity(1 + 3 * messageInsertChunkSizes[0])
+        for size in messageInsertChunkSizes where messages.endIndex - start >= size {
+            guard let sql = insertCommittedMessagesSQLBySize[size] else { continue }
+            let insert = FastStatement(try db.cachedStatement(sql: sql), in: db)
+            while messages.endIndex - start >= size {
+                values.removeAll(keepingCapacity: true)
+                values.append(committedAt)
+                for key in messages[start..<(start + size)] {
+                    values.append(Int64(bitPattern: key.idHigh))
+                    values.append(Int64(bitPattern: key.idLow))
+                    values.append(key.timestamp)
+                }
+                try insert.execute(values)
+                start += size
             }
         }
     }
