@@ -45,6 +45,8 @@ public final class PlayStateStore: Sendable {
     /// Guards `ClosedState`: GRDB crashes on use of a closed connection, so every access checks it first, under
     /// a lock that `close()` also takes.
     private let closedState = ClosedState()
+    /// The committed message ids of a `:memory:` store (nil for a file, whose ids live in `committed_message`).
+    private let memoryIDs: InMemoryMessageIDs?
 
     /// The path that opens an in-memory store.
     public static let inMemoryPath = ":memory:"
@@ -56,6 +58,7 @@ public final class PlayStateStore: Sendable {
         self.path = path
         self.options = options
         let inMemory = path == Self.inMemoryPath
+        memoryIDs = inMemory ? InMemoryMessageIDs() : nil
         var configuration = Configuration()
         configuration.label = "PlayStateStore"
         configuration.journalMode = inMemory ? .default : .wal
@@ -93,8 +96,11 @@ public final class PlayStateStore: Sendable {
     /// Writes one read batch in one transaction: its message ids, the count deltas and the new earliest
     /// unpublished timestamps. When this returns, the batch's messages may be FIN'd.
     public func commit(_ batch: BatchCommit) throws {
+        let memoryIDs = self.memoryIDs
         try perform("committing a batch of \(batch.messages.count) messages") { db in
-            try Self.insertCommittedMessages(batch.messages, committedAt: batch.committedAt, in: db)
+            if memoryIDs == nil {
+                try Self.insertCommittedMessages(batch.messages, committedAt: batch.committedAt, in: db)
+            }
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
                 // An existing earliest timestamp wins over a later one: the deadline never moves later.
                 let upsertVideo = try db.cachedStatement(sql: """
@@ -116,6 +122,8 @@ public final class PlayStateStore: Sendable {
                 }
             }
         }
+        // Only once the transaction committed: a failed batch leaves no ids behind.
+        memoryIDs?.insert(batch.messages, committedAt: batch.committedAt)
     }
 
     /// Rows per multi-row INSERT of message ids, largest first: a batch of n ids takes n / 64 statements of 64
@@ -161,6 +169,9 @@ public final class PlayStateStore: Sendable {
     /// with `attempts == 1` has never been delivered before, so it cannot have been committed.
     public func alreadyCommitted(_ keys: [MessageKey]) throws -> Set<MessageKey> {
         if keys.isEmpty { return [] }
+        if let memoryIDs {
+            return try access("looking up \(keys.count) redelivered messages") { memoryIDs.committed(keys) }
+        }
         return try read("looking up \(keys.count) redelivered messages") { db in
             let lookup = try db.cachedStatement(sql: """
                 SELECT 1 FROM committed_message WHERE id_high = ? AND id_low = ? AND queued_at = ?
@@ -179,6 +190,9 @@ public final class PlayStateStore: Sendable {
     @discardableResult
     public func prune(now: WallNanoseconds) throws -> Int {
         let cutoff = now &- options.retention
+        if let memoryIDs {
+            return try access("pruning committed message ids") { memoryIDs.prune(before: cutoff) }
+        }
         return try perform("pruning committed message ids") { db in
             try db.cachedStatement(sql: "DELETE FROM committed_message WHERE committed_at < ?").execute(arguments: [cutoff])
             return db.changesCount
@@ -187,7 +201,8 @@ public final class PlayStateStore: Sendable {
 
     /// How many committed message ids are kept (for stats; O(ids)).
     public func committedMessageCount() throws -> Int {
-        try read("counting committed message ids") { db in
+        if let memoryIDs { return try access("counting committed message ids") { memoryIDs.count } }
+        return try read("counting committed message ids") { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM committed_message") ?? 0
         }
     }
