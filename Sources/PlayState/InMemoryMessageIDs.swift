@@ -16,7 +16,7 @@ final class InMemoryMessageIDs: @unchecked Sendable {
     func insert(_ keys: [MessageKey], committedAt time: WallNanoseconds) {
         lock.lock()
         defer { lock.unlock() }
-        committedAt.reserveCapacity(committedAt.count + keys.count)
+        // No reserveCapacity here: it grows the table to exactly the size asked, rehashing every batch.
         for key in keys { committedAt[key] = time }
     }
 
