@@ -26,6 +26,19 @@ struct FastStatement {
         guard code == SQLITE_DONE else { throw error(code) }
     }
 
+    /// Runs the statement to completion with `values` bound to parameters 1…`values.count`.
+    func execute(_ values: [Int64]) throws {
+        var index: Int32 = 1
+        for value in values {
+            let code = sqlite3_bind_int64(handle, index, value)
+            guard code == SQLITE_OK else { throw error(code) }
+            index += 1
+        }
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else { throw error(code) }
+    }
+
     /// Runs the statement and tells whether it produced at least one row.
     func hasRow(_ a: Int64, _ b: Int64, _ c: Int64, count: Int32) throws -> Bool {
         try bind(a, b, c, nil, count: count)

@@ -45,6 +45,8 @@ public final class PlayStateStore: Sendable {
     /// Guards `ClosedState`: GRDB crashes on use of a closed connection, so every access checks it first, under
     /// a lock that `close()` also takes.
     private let closedState = ClosedState()
+    /// The committed message ids of a `:memory:` store (nil for a file, whose ids live in `committed_message`).
+    private let memoryIDs: InMemoryMessageIDs?
 
     /// The path that opens an in-memory store.
     public static let inMemoryPath = ":memory:"
@@ -56,6 +58,7 @@ public final class PlayStateStore: Sendable {
         self.path = path
         self.options = options
         let inMemory = path == Self.inMemoryPath
+        memoryIDs = inMemory ? InMemoryMessageIDs() : nil
         var configuration = Configuration()
         configuration.label = "PlayStateStore"
         configuration.journalMode = inMemory ? .default : .wal
@@ -93,18 +96,10 @@ public final class PlayStateStore: Sendable {
     /// Writes one read batch in one transaction: its message ids, the count deltas and the new earliest
     /// unpublished timestamps. When this returns, the batch's messages may be FIN'd.
     public func commit(_ batch: BatchCommit) throws {
+        let memoryIDs = self.memoryIDs
         try perform("committing a batch of \(batch.messages.count) messages") { db in
-            if !batch.messages.isEmpty {
-                let insertMessage = try db.cachedStatement(sql: """
-                    INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at
-                    """)
-                let insert = FastStatement(insertMessage, in: db)
-                let committedAt = batch.committedAt
-                for key in batch.messages {
-                    try insert.execute(
-                        Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, committedAt, count: 4)
-                }
+            if memoryIDs == nil {
+                try Self.insertCommittedMessages(batch.messages, committedAt: batch.committedAt, in: db)
             }
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
                 // An existing earliest timestamp wins over a later one: the deadline never moves later.
@@ -127,12 +122,56 @@ public final class PlayStateStore: Sendable {
                 }
             }
         }
+        // Only once the transaction committed: a failed batch leaves no ids behind.
+        memoryIDs?.insert(batch.messages, committedAt: batch.committedAt)
+    }
+
+    /// Rows per multi-row INSERT of message ids, largest first: a batch of n ids takes n / 64 statements of 64
+    /// rows, then of 8, then single rows. One statement step per 64 ids instead of one per id saves most of
+    /// the per-statement overhead (bind, step, reset, VDBE setup).
+    static let messageInsertChunkSizes = [64, 8, 1]
+
+    /// `INSERT … VALUES (…), (…) … ON CONFLICT …` of `rows` message ids; `?1` is the shared `committed_at`,
+    /// row `i` binds `?(3i+2)`, `?(3i+3)`, `?(3i+4)`.
+    static func insertCommittedMessagesSQL(rows: Int) -> String {
+        let values = (0..<rows).map { row in "(?\(3 * row + 2), ?\(3 * row + 3), ?\(3 * row + 4), ?1)" }
+        return "INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES "
+            + values.joined(separator: ", ")
+            + " ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at"
+    }
+
+    private static let insertCommittedMessagesSQLBySize: [Int: String] = Dictionary(
+        uniqueKeysWithValues: messageInsertChunkSizes.map { ($0, insertCommittedMessagesSQL(rows: $0)) })
+
+    /// Inserts `messages` (or refreshes their `committed_at` when already stored) with multi-row statements.
+    private static func insertCommittedMessages(_ messages: [MessageKey], committedAt: WallNanoseconds, in db: Database) throws {
+        var start = messages.startIndex
+        var values: [Int64] = []
+        values.reserveCapacity(1 + 3 * messageInsertChunkSizes[0])
+        for size in messageInsertChunkSizes where messages.endIndex - start >= size {
+            guard let sql = insertCommittedMessagesSQLBySize[size] else { continue }
+            let insert = FastStatement(try db.cachedStatement(sql: sql), in: db)
+            while messages.endIndex - start >= size {
+                values.removeAll(keepingCapacity: true)
+                values.append(committedAt)
+                for key in messages[start..<(start + size)] {
+                    values.append(Int64(bitPattern: key.idHigh))
+                    values.append(Int64(bitPattern: key.idLow))
+                    values.append(key.timestamp)
+                }
+                try insert.execute(values)
+                start += size
+            }
+        }
     }
 
     /// Which of `keys` were committed (and not yet pruned). Only redeliveries need asking: a message delivered
     /// with `attempts == 1` has never been delivered before, so it cannot have been committed.
     public func alreadyCommitted(_ keys: [MessageKey]) throws -> Set<MessageKey> {
         if keys.isEmpty { return [] }
+        if let memoryIDs {
+            return try access("looking up \(keys.count) redelivered messages") { memoryIDs.committed(keys) }
+        }
         return try read("looking up \(keys.count) redelivered messages") { db in
             let lookup = try db.cachedStatement(sql: """
                 SELECT 1 FROM committed_message WHERE id_high = ? AND id_low = ? AND queued_at = ?
@@ -151,6 +190,9 @@ public final class PlayStateStore: Sendable {
     @discardableResult
     public func prune(now: WallNanoseconds) throws -> Int {
         let cutoff = now &- options.retention
+        if let memoryIDs {
+            return try access("pruning committed message ids") { memoryIDs.prune(before: cutoff) }
+        }
         return try perform("pruning committed message ids") { db in
             try db.cachedStatement(sql: "DELETE FROM committed_message WHERE committed_at < ?").execute(arguments: [cutoff])
             return db.changesCount
@@ -159,7 +201,8 @@ public final class PlayStateStore: Sendable {
 
     /// How many committed message ids are kept (for stats; O(ids)).
     public func committedMessageCount() throws -> Int {
-        try read("counting committed message ids") { db in
+        if let memoryIDs { return try access("counting committed message ids") { memoryIDs.count } }
+        return try read("counting committed message ids") { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM committed_message") ?? 0
         }
     }
