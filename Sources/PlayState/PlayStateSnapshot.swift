@@ -1,35 +1,16 @@
 import PlayCounts
 
-/// One video's durable state.
-public struct StoredVideo: Hashable, Sendable {
-    public var video: VideoID
-    /// Total plays ever counted.
-    public var plays: Int
-    /// The count the client was last told (0 if never published).
-    public var published: Int
-    /// Queue timestamp of the earliest play not yet published; nil when none is pending. The processor derives
-    /// the video's publish deadline from it after a restart.
-    public var earliestUnpublished: WallNanoseconds?
-
-    public init(video: VideoID, plays: Int, published: Int, earliestUnpublished: WallNanoseconds?) {
-        self.video = video
-        self.plays = plays
-        self.published = published
-        self.earliestUnpublished = earliestUnpublished
-    }
-}
-
 /// Everything the processor needs to resume after a restart.
 public struct PlayStateSnapshot: Sendable {
     /// Every video ever counted, in ascending `VideoID` order. An array rather than dictionaries so that
     /// loading a million videos stays cheap; the processor builds the index it needs.
-    public var videos: [StoredVideo]
+    public var videos: [RestoredVideo]
     /// The call that was started but not acknowledged: resend it (same sequence) before anything else.
     public var outbox: PublishCall?
     /// The sequence number for the next new call.
     public var nextSequence: Int
 
-    public init(videos: [StoredVideo], outbox: PublishCall?, nextSequence: Int) {
+    public init(videos: [RestoredVideo], outbox: PublishCall?, nextSequence: Int) {
         self.videos = videos
         self.outbox = outbox
         self.nextSequence = nextSequence

@@ -263,7 +263,7 @@ public final class PlayStateStore: Sendable {
     public func load() throws -> PlayStateSnapshot {
         let path = self.path
         return try read("loading the state") { db in
-            var videos: [StoredVideo] = []
+            var videos: [RestoredVideo] = []
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT id_high, id_low, plays, published, earliest_unpublished FROM video
                 """))
@@ -273,7 +273,7 @@ public final class PlayStateStore: Sendable {
                 let plays: Int64 = row[2]
                 let published: Int64 = row[3]
                 let earliest: Int64? = row[4]
-                videos.append(StoredVideo(
+                videos.append(RestoredVideo(
                     video: VideoID(high: UInt64(bitPattern: high), low: UInt64(bitPattern: low)),
                     plays: Int(plays), published: Int(published), earliestUnpublished: earliest))
             }
