@@ -124,17 +124,17 @@ public struct NSQConsumerConfiguration: Sendable {
     }
 }
 
-/// `host:port`, parsed.
-struct NSQAddress: Hashable, Sendable, CustomStringConvertible {
-    var host: String
-    var port: Int
+/// `host:port` (or `[v6]:port`), parsed.
+public struct NSQAddress: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
 
-    init(host: String, port: Int) {
+    public init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
               (0...65535).contains(port) else { return nil }
         var host = String(text[..<colon])
@@ -143,5 +143,5 @@ struct NSQAddress: Hashable, Sendable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

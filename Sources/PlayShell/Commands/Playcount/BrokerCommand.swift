@@ -1,4 +1,5 @@
 import ArgumentParser
+import NSQ
 import NSQBroker
 
 /// `broker start|stop|status`: the embedded nsqd-compatible broker.
@@ -28,7 +29,7 @@ struct BrokerCommand: ShellCommand {
         var httpAddress: String = "127.0.0.1:0"
 
         func run(in shell: ShellContext) async throws {
-            guard let tcp = HostPort(tcpAddress), let http = HostPort(httpAddress) else {
+            guard let tcp = NSQAddress(tcpAddress), let http = NSQAddress(httpAddress) else {
                 throw ShellError("addresses are HOST:PORT")
             }
             guard tcp.host == http.host else { throw ShellError("the TCP and HTTP addresses must use the same host") }
@@ -97,21 +98,4 @@ struct BrokerRow: Encodable {
     let deferred: Int
     let messages: Int
     let clients: Int
-}
-
-/// `HOST:PORT`, with `[v6]:PORT` accepted.
-struct HostPort {
-    let host: String
-    let port: Int
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host
-        self.port = port
-    }
 }
