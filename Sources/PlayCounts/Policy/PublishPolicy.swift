@@ -63,22 +63,29 @@ public struct PublishPolicy: Sendable {
 
     /// One read batch: every play in it was read off the wire together, at `now`.
     public mutating func receive(_ plays: [Play], now: WallNanoseconds) -> Actions {
+        receive(PlayBatch(plays), now: now)
+    }
+
+    /// One read batch: every play in it was read off the wire together, at `now`.
+    public mutating func receive(_ batch: PlayBatch, now: WallNanoseconds) -> Actions {
         var realtime: [VideoID] = []
-        var realtimeSet = Set<VideoID>()
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
-        for play in plays {
-            let slot = counts.slot(of: play.video)
+        let threshold = configuration.realtimeThreshold
+        for group in batch.videos {
+            let slot = counts.slot(of: group.video)
             let before = counts.values[slot]
-            counts.values[slot] = before + 1
-            receivedPlays += 1
-            if play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) { latePlays += 1 }
-            if before < configuration.realtimeThreshold {
-                if realtimeSet.insert(play.video).inserted { realtime.append(play.video) }
-            } else if realtimeSet.isEmpty || !realtimeSet.contains(play.video) {
-                held.hold(play.video, until: play.queuedAt.saturatingAdd(holdFor))
+            counts.values[slot] = before + group.plays.count
+            receivedPlays += group.plays.count
+            for play in group.plays where play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) {
+                latePlays += 1
+            }
+            if before < threshold {
+                // Its first plays are realtime; the call carries the whole count, covering any held ones.
+                realtime.append(group.video)
+            } else {
+                held.hold(group.video, until: group.earliestQueuedAt.saturatingAdd(holdFor))
             }
         }
-        // A realtime video's call carries its whole count, covering any held plays read with it.
         for video in realtime { held.release(video) }
         var mandatory = realtime
         while let due = held.popEarliest(dueBy: now) { mandatory.append(due) }

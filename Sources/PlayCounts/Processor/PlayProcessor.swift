@@ -103,19 +103,23 @@ public actor PlayProcessor {
     /// Counts one read batch and decides its calls without sending them, so the caller can acknowledge the
     /// batch's messages (FIN) before the calls go out; `publishPending()` sends them.
     public func accept(_ plays: [Play], invalidMessages invalid: Int = 0) {
+        accept(PlayBatch(plays), invalidMessages: invalid)
+    }
+
+    public func accept(_ batch: PlayBatch, invalidMessages invalid: Int = 0) {
         if invalid > 0 {
             invalidMessages += invalid
             recorder.recordInvalidMessages(invalid)
         }
-        guard !plays.isEmpty else { return }
+        guard let first = batch.plays.first else { return }
         readBatches += 1
         if let receiptSink {
-            let origin = receiptOrigin ?? plays[0].receivedAt
+            let origin = receiptOrigin ?? first.receivedAt
             receiptOrigin = origin
-            receiptSink(ReceiptLog.lines(for: plays, batchNumber: readBatches, origin: origin))
+            receiptSink(ReceiptLog.lines(for: batch.plays, batchNumber: readBatches, origin: origin))
         }
-        recorder.recordBatch(plays)
-        enqueue(policy.receive(plays, now: clock.now()))
+        recorder.recordBatch(batch)
+        enqueue(policy.receive(batch, now: clock.now()))
     }
 
     /// Sends the calls decided so far, in order; returns once they are out (or queued behind a call that is

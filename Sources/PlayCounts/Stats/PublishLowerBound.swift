@@ -58,12 +58,9 @@ public struct PublishLowerBound: Sendable {
         var count = 0
         /// The open group's serial and smallest right end.
         var openGroup: (serial: Int, end: WallNanoseconds)?
-        /// The last batch in which the video had a realtime play.
-        var realtimeBatch = -1
     }
 
     private var videos = VideoTable(initial: VideoState())
-    private var batches = 0
     private var lastBatchTime: WallNanoseconds = .min
     private var forcedInstants = Deque<ForcedInstant>()
     private var pendingGroups = Deque<PendingGroup>()
@@ -103,29 +100,30 @@ public struct PublishLowerBound: Sendable {
 
     /// One read batch, in the order its plays were read.
     public mutating func observe(batch plays: [Play]) {
-        guard !plays.isEmpty else { return }
+        observe(batch: PlayBatch(plays))
+    }
+
+    /// One read batch.
+    public mutating func observe(batch: PlayBatch) {
+        guard !batch.isEmpty else { return }
         var batchTime = lastBatchTime
-        for play in plays { batchTime = max(batchTime, play.receivedAt) }
+        for play in batch.plays { batchTime = max(batchTime, play.receivedAt) }
         lastBatchTime = batchTime
         match(through: batchTime.saturatingSubtract(configuration.maxStaleness).saturatingSubtract(1))
 
-        batches += 1
-        let batch = batches
         let threshold = configuration.realtimeThreshold
         var realtimeVideos = 0
+        // Per video with only held plays in this batch: its slot and its earliest held play. (A video with a
+        // realtime play here is published with the batch, which covers its held plays too.)
         var heldPlays: [(slot: Int, queuedAt: WallNanoseconds)] = []
-        heldPlays.reserveCapacity(plays.count)
-        for play in plays {
-            let slot = videos.slot(of: play.video)
+        for group in batch.videos {
+            let slot = videos.slot(of: group.video)
             let before = videos.values[slot].count
-            videos.values[slot].count = before + 1
+            videos.values[slot].count = before + group.plays.count
             if before < threshold {
-                if videos.values[slot].realtimeBatch != batch {
-                    videos.values[slot].realtimeBatch = batch
-                    realtimeVideos += 1
-                }
+                realtimeVideos += 1
             } else {
-                heldPlays.append((slot, play.queuedAt))
+                heldPlays.append((slot, group.earliestQueuedAt))
             }
         }
         if realtimeVideos > 0 {
@@ -136,7 +134,7 @@ public struct PublishLowerBound: Sendable {
             let spare = calls * limit - realtimeVideos
             if spare > 0 { forcedInstants.append(ForcedInstant(time: batchTime, spare: spare)) }
         }
-        for (slot, queuedAt) in heldPlays where videos.values[slot].realtimeBatch != batch {
+        for (slot, queuedAt) in heldPlays {
             let end = max(batchTime, queuedAt.saturatingAdd(configuration.maxStaleness))
             let open = videos.values[slot].openGroup
             if let open, batchTime <= open.end {

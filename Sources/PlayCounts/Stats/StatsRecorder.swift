@@ -48,15 +48,22 @@ public struct StatsRecorder: Sendable {
 
     /// One read batch of valid plays.
     public mutating func recordBatch(_ batch: [Play]) {
+        recordBatch(PlayBatch(batch))
+    }
+
+    /// One read batch of valid plays.
+    public mutating func recordBatch(_ batch: PlayBatch) {
         bound.observe(batch: batch)
         let threshold = configuration.realtimeThreshold
         let maxStaleness = configuration.maxStaleness
         plays += batch.count
-        for play in batch {
-            let slot = videos.slot(of: play.video)
-            let realtime = Self.record(play, realtimeThreshold: threshold, in: &videos.values[slot])
-            if realtime { realtimePlays += 1 }
-            if play.receivedAt > play.queuedAt.saturatingAdd(maxStaleness) { latePlays += 1 }
+        for group in batch.videos {
+            let slot = videos.slot(of: group.video)
+            for play in group.plays {
+                let realtime = Self.record(play, realtimeThreshold: threshold, in: &videos.values[slot])
+                if realtime { realtimePlays += 1 }
+                if play.receivedAt > play.queuedAt.saturatingAdd(maxStaleness) { latePlays += 1 }
+            }
         }
     }
 

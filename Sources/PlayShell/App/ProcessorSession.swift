@@ -160,10 +160,8 @@ final class ProcessorSession: Sendable {
             return
         }
 
-        var plays: [Play] = []
+        var plays = PlayBatch()
         var keys: [MessageKey] = []
-        var countDeltas: [VideoID: Int] = [:]
-        var earliest: [VideoID: WallNanoseconds] = [:]
         var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
         var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
         var duplicates = 0
@@ -187,8 +185,6 @@ final class ProcessorSession: Sendable {
                     plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
                     keys.append(key)
                     finish[index].append(message.id)
-                    countDeltas[video, default: 0] += 1
-                    earliest[video] = min(earliest[video] ?? message.timestamp, message.timestamp)
                 case .failure(let rejection):
                     reportInvalid(message, rejection)
                     letters.append((message, index, DeadLetter(message: message, rejection: rejection)))
@@ -213,6 +209,14 @@ final class ProcessorSession: Sendable {
             }
         }
 
+        var countDeltas: [VideoID: Int] = [:]
+        var earliest: [VideoID: WallNanoseconds] = [:]
+        countDeltas.reserveCapacity(plays.videos.count)
+        earliest.reserveCapacity(plays.videos.count)
+        for group in plays.videos {
+            countDeltas[group.video] = group.plays.count
+            earliest[group.video] = group.earliestQueuedAt
+        }
         do {
             try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest, committedAt: now))
         } catch {
@@ -240,7 +244,7 @@ final class ProcessorSession: Sendable {
             $0.deadLettered += deadLettered
             $0.duplicatesSkipped += duplicates
         }
-        receipts.record(plays, batch: batchNumber)
+        receipts.record(plays.plays, batch: batchNumber)
         await processor.accept(plays, invalidMessages: deadLettered)
         await processor.publishPending()
     }
