@@ -28,6 +28,34 @@ import Testing
         }
     }
 
+    @Test func onDeliveryReceivesEveryBurstInsteadOfTheStream() async throws {
+        try await withBroker { broker in
+            let producer = NSQProducer(address: broker.tcpAddressText)
+            try await producer.multiPublish(topic: "plays", bodies: bodies(500))
+            let log = DeliveryLog()
+            let consumer = NSQConsumer(
+                configuration: .test(topic: "plays", addresses: [broker.tcpAddressText]),
+                onDelivery: { delivery in
+                    log.record(delivery)
+                    delivery.finishAll()
+                })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                try await waitUntil("500 messages") { log.count == 500 }
+                await consumer.stop()
+                try await group.waitForAll()
+            }
+            #expect(log.bodies == (0..<500).map { "m-\($0)" })
+            // The stream carried nothing and was finished when run() returned.
+            var streamed = 0
+            for await _ in consumer.deliveries { streamed += 1 }
+            #expect(streamed == 0)
+            let channel = await broker.channelStats(topic: "plays", channel: "ch")
+            #expect(channel?.inFlightCount == 0 && channel?.depth == 0)
+            await producer.close()
+        }
+    }
+
     @Test func requeueWithDelayRedeliversWithAttemptTwo() async throws {
         try await withBroker { broker in
             let producer = NSQProducer(address: broker.tcpAddressText)

@@ -23,6 +23,7 @@ public final class NSQConsumer: Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let continuation: AsyncStream<NSQDelivery>.Continuation
     private let onGiveUp: @Sendable (NSQMessage) -> Void
+    private let onDelivery: (@Sendable (NSQDelivery) -> Void)?
     private let shared = NIOLockedValueBox(Shared())
     private let events: AsyncStream<Event>
     private let eventsContinuation: AsyncStream<Event>.Continuation
@@ -49,16 +50,22 @@ public final class NSQConsumer: Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// - Parameter onGiveUp: called on the connection's event loop with each message whose attempts
-    ///   exceed `maxAttempts`; the message is then FIN'd and never appears in `deliveries`.
+    /// - Parameters:
+    ///   - onGiveUp: called on the connection's event loop with each message whose attempts
+    ///     exceed `maxAttempts`; the message is then FIN'd and never appears in `deliveries`.
+    ///   - onDelivery: when given, every delivery is handed to it on its connection's event loop, in the
+    ///     order read, instead of going through `deliveries` (which then just finishes when `run()` returns).
+    ///     It saves a task hop per read burst; it must not block.
     public init(
         configuration: NSQConsumerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        onGiveUp: @escaping @Sendable (NSQMessage) -> Void = { _ in }
+        onGiveUp: @escaping @Sendable (NSQMessage) -> Void = { _ in },
+        onDelivery: (@Sendable (NSQDelivery) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.onGiveUp = onGiveUp
+        self.onDelivery = onDelivery
         (deliveries, continuation) = AsyncStream.makeStream(of: NSQDelivery.self)
         (events, eventsContinuation) = AsyncStream.makeStream(of: Event.self)
     }
@@ -167,7 +174,7 @@ public final class NSQConsumer: Sendable {
         guard let status = shared.withLockedValue({ $0.entries[address]?.status }) else { return }
         let backoff = Backoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
         let callbacks = ConsumerChannelHandler.Callbacks(
-            deliver: { [continuation] delivery in continuation.yield(delivery) },
+            deliver: onDelivery ?? { [continuation] delivery in continuation.yield(delivery) },
             giveUp: onGiveUp,
             nonFatalError: { _ in })
         var failures = 0

@@ -44,7 +44,7 @@ final class ProcessorSession: Sendable {
     let configuration: PlayProcessorConfiguration
     let store: PlayStateStore
     let deadLetters: DeadLetterSink
-    private let inbox = DeliveryInbox()
+    private let inbox: DeliveryInbox
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
     private let warn: @Sendable (String) -> Void
@@ -61,8 +61,12 @@ final class ProcessorSession: Sendable {
         let (giveUps, giveUpContinuation) = AsyncStream.makeStream(of: NSQMessage.self)
         self.giveUps = giveUps
         self.giveUpContinuation = giveUpContinuation
-        // Called on an event loop: only hand the message over; the dead-letter task publishes it.
-        self.consumer = NSQConsumer(configuration: configuration.consumer, onGiveUp: { giveUpContinuation.yield($0) })
+        let inbox = DeliveryInbox()
+        self.inbox = inbox
+        // Both called on an event loop: only hand over; the processing and dead-letter tasks do the work.
+        self.consumer = NSQConsumer(
+            configuration: configuration.consumer, onGiveUp: { giveUpContinuation.yield($0) },
+            onDelivery: { inbox.append($0) })
         self.client = RecordingPublishClient(configuration.client)
         self.store = configuration.store
         self.processor = PlayProcessor(
@@ -93,9 +97,7 @@ final class ProcessorSession: Sendable {
                     } catch {
                         self.warn("consumer stopped: \(error)")
                     }
-                }
-                group.addTask {
-                    for await delivery in self.consumer.deliveries { self.inbox.append(delivery) }
+                    // Every connection is closed: no delivery can follow.
                     self.inbox.finish()
                     self.giveUpContinuation.finish()
                 }
