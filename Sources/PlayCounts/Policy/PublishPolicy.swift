@@ -32,8 +32,12 @@ public struct PublishPolicy: Sendable {
     }
 
     public let configuration: PublishPolicyConfiguration
-    private var counts = VideoTable(initial: 0)
-    private var published: [VideoID: Int] = [:]
+    /// Per video: plays received, and the count last handed out in a call (or acknowledged as delivered).
+    private struct Counts: Sendable {
+        var received = 0
+        var published = 0
+    }
+    private var counts = VideoTable(initial: Counts())
     private var held = HeldVideos()
     /// Plays received, all of them.
     public private(set) var receivedPlays = 0
@@ -48,12 +52,12 @@ public struct PublishPolicy: Sendable {
 
     /// Every video's play count as received.
     public var allCounts: [VideoID: Int] {
-        Dictionary(uniqueKeysWithValues: zip(counts.videos, counts.values))
+        Dictionary(uniqueKeysWithValues: zip(counts.videos, counts.values.lazy.map(\.received)))
     }
     /// The play count of `video` as received.
-    public func count(of video: VideoID) -> Int { counts.value(of: video) }
+    public func count(of video: VideoID) -> Int { counts.value(of: video).received }
     /// The count last handed out for `video` in a call (or acknowledged as delivered).
-    public func publishedCount(of video: VideoID) -> Int { published[video, default: 0] }
+    public func publishedCount(of video: VideoID) -> Int { counts.value(of: video).published }
     /// How many videos have unpublished held plays.
     public var heldVideoCount: Int { held.count }
     /// The instant the next held video comes due; nil when nothing is held.
@@ -73,8 +77,8 @@ public struct PublishPolicy: Sendable {
         let threshold = configuration.realtimeThreshold
         for group in batch.videos {
             let slot = counts.slot(of: group.video)
-            let before = counts.values[slot]
-            counts.values[slot] = before + group.plays.count
+            let before = counts.values[slot].received
+            counts.values[slot].received = before + group.plays.count
             receivedPlays += group.plays.count
             for play in group.plays where play.receivedAt > play.queuedAt.saturatingAdd(configuration.maxStaleness) {
                 latePlays += 1
@@ -115,8 +119,7 @@ public struct PublishPolicy: Sendable {
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
         var mandatory: [VideoID] = []
         for stored in videos {
-            counts.values[counts.slot(of: stored.video)] = stored.plays
-            if stored.published != 0 { published[stored.video] = stored.published }
+            counts.values[counts.slot(of: stored.video)] = Counts(received: stored.plays, published: stored.published)
             guard stored.plays != stored.published else { continue }
             if stored.published < configuration.realtimeThreshold {
                 mandatory.append(stored.video)
@@ -132,8 +135,9 @@ public struct PublishPolicy: Sendable {
     /// call carries current counts). Videos now published in full stop being held.
     public mutating func acknowledge(_ delivered: [VideoCount]) {
         for entry in delivered {
-            if entry.plays > published[entry.video, default: 0] { published[entry.video] = entry.plays }
-            if entry.plays >= counts.value(of: entry.video) { held.release(entry.video) }
+            let slot = counts.slot(of: entry.video)
+            counts.values[slot].published = max(counts.values[slot].published, entry.plays)
+            if entry.plays >= counts.values[slot].received { held.release(entry.video) }
         }
     }
 
@@ -147,9 +151,10 @@ public struct PublishPolicy: Sendable {
         var current: [VideoCount] = []
         current.reserveCapacity(limit)
         func take(_ video: VideoID, into call: inout [VideoCount]) {
-            let count = counts.value(of: video)
-            guard count != published[video, default: 0] else { return }  // rule 4
-            published[video] = count
+            guard let slot = counts.existingSlot(of: video) else { return }
+            let count = counts.values[slot].received
+            guard count != counts.values[slot].published else { return }  // rule 4
+            counts.values[slot].published = count
             call.append(VideoCount(video: video, plays: count))
         }
         for video in mandatory {
