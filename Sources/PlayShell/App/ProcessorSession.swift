@@ -148,58 +148,121 @@ final class ProcessorSession: Sendable {
         }
     }
 
-    /// Dedupe, parse, dead-letter, commit, FIN, count, publish: one read batch.
+    /// One read batch: dedupe, parse, dead-letter, commit and FIN it chunk by chunk, then count its plays and
+    /// publish what is due.
+    ///
+    /// Why chunks: nsqd refills a consumer's RDY window only as FINs arrive. A whole window read in one burst
+    /// and FIN'd only once all of it is committed leaves the broker idle while the batch is processed and the
+    /// processor idle while the broker sends the next window. FIN'ing each committed chunk at once lets the
+    /// broker send while the rest is processed. The plays still count and publish as one read batch: the
+    /// calls are the same as without chunks.
     private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async {
         let now = clock.now()
-        // Which redeliveries were already counted (committed) before a crash or a lost FIN.
-        let redelivered = deliveries.flatMap { $0.messages.lazy.filter { $0.attempts > 1 }.map(MessageKey.init) }
-        let alreadyCommitted: Set<MessageKey>
-        do {
-            alreadyCommitted = try store.alreadyCommitted(redelivered)
-        } catch {
-            warn("\(error); requeueing the batch")
-            requeueAll(deliveries)
-            return
-        }
-
-        var plays = PlayBatch()
-        var keys: [MessageKey] = []
-        var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
-        var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
-        var duplicates = 0
+        var batch = PlayBatch()
+        var outcome = ChunkOutcome()
         // A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice
-        // in one batch: count it once.
-        var seenRedeliveries = Set<MessageKey>()
+        // in one batch, the second time with attempts > 1: any key delivered twice here is one of these.
+        var redelivery = RedeliveryTracker(
+            keys: Set(deliveries.flatMap { $0.messages.lazy.filter { $0.attempts > 1 }.map(MessageKey.init) }))
+        var chunk: [(delivery: Int, message: NSQMessage)] = []
+        chunk.reserveCapacity(Self.commitChunkSize)
+        var failed = false
         for (index, delivery) in deliveries.enumerated() {
             for message in delivery.messages {
-                let key = MessageKey(message)
-                if message.attempts > 1, alreadyCommitted.contains(key) {
-                    duplicates += 1
-                    finish[index].append(message.id)
+                if failed {
+                    delivery.requeue(message)
                     continue
                 }
-                if !redelivered.isEmpty, !seenRedeliveries.insert(key).inserted {
-                    duplicates += 1  // the first copy's FIN (same id, same connection) settles it
-                    continue
+                chunk.append((index, message))
+                if chunk.count == Self.commitChunkSize {
+                    failed = await !commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery)
+                    chunk.removeAll(keepingCapacity: true)
                 }
-                switch parser.parse(message.body) {
-                case .success(let video):
-                    plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
-                    keys.append(key)
-                    finish[index].append(message.id)
-                case .failure(let rejection):
-                    reportInvalid(message, rejection)
-                    letters.append((message, index, DeadLetter(message: message, rejection: rejection)))
-                }
+            }
+        }
+        if !failed, !chunk.isEmpty {
+            _ = await commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery)
+        }
+        counterState.withLock {
+            $0.deadLettered += outcome.deadLettered
+            $0.duplicatesSkipped += outcome.duplicates
+        }
+        receipts.record(batch.plays, batch: batchNumber)
+        await processor.accept(batch, invalidMessages: outcome.deadLettered)
+        await processor.publishPending()
+    }
+
+    /// Messages per commit (and FIN) within a read batch.
+    static let commitChunkSize = 512
+
+    private struct ChunkOutcome {
+        var deadLettered = 0
+        var duplicates = 0
+    }
+
+    /// The keys of a read batch's redelivered messages (usually none), and which of them were seen so far.
+    private struct RedeliveryTracker {
+        let keys: Set<MessageKey>
+        var seen: Set<MessageKey> = []
+
+        /// False when `key` is a redelivered message's key already seen in this batch.
+        mutating func firstSight(of key: MessageKey) -> Bool {
+            guard !keys.isEmpty, keys.contains(key) else { return true }
+            return seen.insert(key).inserted
+        }
+    }
+
+    /// Dedupe, parse, dead-letter, commit and FIN one chunk of a read batch; its valid plays join `batch`.
+    /// Returns false when the store could not commit it: its messages are then requeued (or FIN'd if already
+    /// counted before), and so should the rest of the batch be.
+    private func commit(
+        _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], at now: WallNanoseconds,
+        into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker
+    ) async -> Bool {
+        // Which redeliveries were already counted (committed) before a crash or a lost FIN.
+        let redelivered = chunk.lazy.filter { $0.message.attempts > 1 }.map { MessageKey($0.message) }
+        let alreadyCommitted: Set<MessageKey>
+        do {
+            alreadyCommitted = try store.alreadyCommitted(Array(redelivered))
+        } catch {
+            warn("\(error); requeueing the batch")
+            for (index, message) in chunk { deliveries[index].requeue(message) }
+            return false
+        }
+
+        var plays: [Play] = []
+        plays.reserveCapacity(chunk.count)
+        var keys: [MessageKey] = []
+        keys.reserveCapacity(chunk.count)
+        var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
+        var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
+        for (index, message) in chunk {
+            let key = MessageKey(message)
+            if message.attempts > 1, alreadyCommitted.contains(key) {
+                outcome.duplicates += 1
+                finish[index].append(message.id)
+                continue
+            }
+            if !redelivery.firstSight(of: key) {
+                outcome.duplicates += 1  // the first copy's FIN (same id, same connection) settles it
+                continue
+            }
+            switch parser.parse(message.body) {
+            case .success(let video):
+                plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
+                keys.append(key)
+                finish[index].append(message.id)
+            case .failure(let rejection):
+                reportInvalid(message, rejection)
+                letters.append((message, index, DeadLetter(message: message, rejection: rejection)))
             }
         }
 
         // Dead letters first: an invalid message is acknowledged only once its dead letter is out.
-        var deadLettered = 0
         if !letters.isEmpty {
             do {
                 try await deadLetters.publish(letters.map(\.letter))
-                deadLettered = letters.count
+                outcome.deadLettered += letters.count
                 for entry in letters {
                     keys.append(MessageKey(entry.message))
                     finish[entry.delivery].append(entry.message.id)
@@ -211,11 +274,12 @@ final class ProcessorSession: Sendable {
             }
         }
 
+        let chunkPlays = PlayBatch(plays)
         var countDeltas: [VideoID: Int] = [:]
         var earliest: [VideoID: WallNanoseconds] = [:]
-        countDeltas.reserveCapacity(plays.videos.count)
-        earliest.reserveCapacity(plays.videos.count)
-        for group in plays.videos {
+        countDeltas.reserveCapacity(chunkPlays.videos.count)
+        earliest.reserveCapacity(chunkPlays.videos.count)
+        for group in chunkPlays.videos {
             countDeltas[group.video] = group.plays.count
             earliest[group.video] = group.earliestQueuedAt
         }
@@ -224,31 +288,25 @@ final class ProcessorSession: Sendable {
         } catch {
             warn("\(error); requeueing the batch")
             counterState.withLock { $0.commitFailures += 1 }
-            for (index, delivery) in deliveries.enumerated() {
-                let settled = Set(finish[index])
-                for message in delivery.messages where settled.contains(message.id) {
+            for (index, ids) in finish.enumerated() where !ids.isEmpty {
+                let settled = Set(ids)
+                for (deliveryIndex, message) in chunk where deliveryIndex == index && settled.contains(message.id) {
                     if message.attempts > 1, alreadyCommitted.contains(MessageKey(message)) {
-                        delivery.finish(message.id)
+                        deliveries[index].finish(message.id)
                     } else {
-                        delivery.requeue(message)
+                        deliveries[index].requeue(message)
                     }
                 }
             }
-            return
+            return false
         }
         if finDelay > .zero { try? await Task.sleep(for: finDelay) }
-        // Committed: acknowledge the batch so nsqd sends more while the calls go out; what arrives
-        // meanwhile is read together into the next batch.
-        for (index, delivery) in deliveries.enumerated() where !finish[index].isEmpty {
-            delivery.finish(finish[index])
+        // Committed: acknowledge the chunk so nsqd sends more while the rest is processed.
+        for (index, ids) in finish.enumerated() where !ids.isEmpty {
+            deliveries[index].finish(ids)
         }
-        counterState.withLock {
-            $0.deadLettered += deadLettered
-            $0.duplicatesSkipped += duplicates
-        }
-        receipts.record(plays.plays, batch: batchNumber)
-        await processor.accept(plays, invalidMessages: deadLettered)
-        await processor.publishPending()
+        batch.append(contentsOf: chunkPlays)
+        return true
     }
 
     private func requeueAll(_ deliveries: [NSQDelivery]) {
