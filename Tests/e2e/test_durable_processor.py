@@ -370,18 +370,13 @@ def test_sigkilled_processor_resumes_without_losing_or_doubling_a_play(binary, p
     # file and numbers its batches from 1, a SIGKILL loses the receipts of the batch it interrupts, a resent
     # call repeats its sequence, and `audit FILE` ignores max-staleness), so the rules are checked from the
     # client's calls and the feeder's publish log (downtime_audit.py).
-    assert call_violations(calls) == [], "rules 3/4 or the sequence numbers broken across restarts"
+    broken = call_violations(calls)
+    assert not broken, f"rules 3/4 or the sequence numbers broken across restarts: {len(broken)}, {broken[:5]}"
     late = deadline_violations(calls, feeder.log, REALTIME_THRESHOLD, REALTIME_BUDGET_NS, MAX_STALENESS_NS)
     # Down from the kill until the restarted processor is subscribed again, plus the max staleness to catch up.
     windows = [(killed, subscribed + MAX_STALENESS_NS) for killed, subscribed in downtimes]
-    assert outside(late, windows) == [], f"deadlines missed while the processor was up (windows {windows})"
-
-
-def assert_sequences_continue(calls):
-    """Restarts continue the sequence numbers; only an unacknowledged call is resent, right away."""
-    sequences = [call["sequence"] for call in calls]
-    for previous, current in zip(sequences, sequences[1:]):
-        assert current >= previous, f"sequence {current} after {previous}"
+    missed = outside(late, windows)
+    assert not missed, f"{len(missed)} deadlines missed while the processor was up, e.g. {missed[:5]} (windows {windows})"
 
 
 def publish_in_chunks(nsqd: Nsqd, messages, max_messages: int = 1000, max_bytes: int = 3 * 1024 * 1024):
