@@ -7,6 +7,7 @@ Everything that starts a process, thread or socket is a context manager that sto
 import json
 import queue
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -109,12 +110,16 @@ class WebhookRequest:
 class WebhookServer:
     """An HTTP server on a loopback port, in a thread, recording every request.
 
-    `fail_first` requests are answered 500; the rest 200. `port=0` picks a free port. Use as a context manager.
+    `fail_first` requests are answered 500; after `refuse_all()` every request is answered 503; the rest 200.
+    `port=0` picks a free port. Use as a context manager; leaving it also closes the kept-alive connections,
+    so that the server is really gone (a client cannot keep talking to a lingering handler thread).
     """
 
     def __init__(self, port: int = 0, fail_first: int = 0):
         self.requests: list = []
         self.fail_first = fail_first
+        self.refusing = False
+        self._connections: set = set()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         server = self
@@ -122,11 +127,24 @@ class WebhookServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self):
+                super().setup()
+                with server._lock:
+                    server._connections.add(self.connection)
+
+            def finish(self):
+                with server._lock:
+                    server._connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self):  # noqa: N802 (http.server naming)
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with server._lock:
-                    status = 500 if len(server.requests) < server.fail_first else 200
+                    if server.refusing:
+                        status = 503
+                    else:
+                        status = 500 if len(server.requests) < server.fail_first else 200
                     server.requests.append(WebhookRequest(
                         self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
                     server._changed.notify_all()
@@ -156,7 +174,19 @@ class WebhookServer:
     def __exit__(self, *exc):
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
         self._thread.join(timeout=5)
+
+    def refuse_all(self) -> None:
+        """From now on every request is answered 503 (the server is going down)."""
+        with self._lock:
+            self.refusing = True
 
     def snapshot(self) -> list:
         with self._lock:
