@@ -1,22 +1,27 @@
 /// Accumulates `PlayCountStats` from what was read and what was delivered. Memory is bounded by the videos seen
 /// plus the plays not yet visible (each waits in a per-video queue until a delivered call covers it).
 public struct StatsRecorder: Sendable {
-    private struct PendingPlay: Sendable {
-        var queuedAt: WallNanoseconds
-        var receivedAt: WallNanoseconds
-        var realtime: Bool
-    }
-
     public let configuration: PublishPolicyConfiguration
     public private(set) var bound: PublishLowerBound
     /// Per video, in one table so a play costs one hash lookup.
+    ///
+    /// The plays received but not yet made visible by a delivered call wait in `queuedAt`, oldest first, as
+    /// `queuedAt[head...]` (an array with a head index appends faster than a Deque; the consumed prefix is
+    /// dropped in bulk). Only their queue arrival is kept, 8 bytes a play: at a million plays a minute, the
+    /// plays waiting for their deadline are most of the recorder's memory. A play is realtime when fewer than
+    /// the threshold plays of its video were recorded before it, so realtime plays are a prefix of each
+    /// video's plays: their receive instants (for the receive → call latency) wait in `realtimeReceivedAt`.
     private struct VideoState: Sendable {
-        var received = 0
         var published = 0
-        /// Plays received but not yet made visible by a delivered call, oldest first: `pending[pendingHead...]`
-        /// (an array with a head index appends faster than a Deque; the consumed prefix is dropped in bulk).
-        var pending: [PendingPlay] = []
-        var pendingHead = 0
+        /// How many of the video's recorded plays came before `queuedAt[0]`.
+        var base = 0
+        var queuedAt: [WallNanoseconds] = []
+        var head = 0
+        var realtimeReceivedAt: [WallNanoseconds] = []
+        var realtimeHead = 0
+
+        /// Plays recorded so far.
+        var recorded: Int { base + queuedAt.count }
     }
 
     private var videos = VideoTable(initial: VideoState())
@@ -60,8 +65,11 @@ public struct StatsRecorder: Sendable {
         for group in batch.videos {
             let slot = videos.slot(of: group.video)
             for play in group.plays {
-                let realtime = Self.record(play, realtimeThreshold: threshold, in: &videos.values[slot])
-                if realtime { realtimePlays += 1 }
+                if videos.values[slot].recorded < threshold {
+                    realtimePlays += 1
+                    videos.values[slot].realtimeReceivedAt.append(play.receivedAt)
+                }
+                videos.values[slot].queuedAt.append(play.queuedAt)
                 if play.receivedAt > play.queuedAt.saturatingAdd(maxStaleness) { latePlays += 1 }
             }
         }
@@ -76,41 +84,47 @@ public struct StatsRecorder: Sendable {
             guard let slot = videos.existingSlot(of: entry.video), entry.plays > videos.values[slot].published else {
                 continue
             }
-            // Moved out of the table while it changes, so its queue is not copied.
+            // Moved out of the table while it changes, so its queues are not copied.
             var state = videos.values[slot]
-            videos.values[slot].pending = []
+            videos.values[slot] = VideoState()
             var newlyVisible = entry.plays - state.published
             state.published = entry.plays
-            while newlyVisible > 0, state.pendingHead < state.pending.count {
-                let play = state.pending[state.pendingHead]
-                state.pendingHead += 1
+            let threshold = configuration.realtimeThreshold
+            while newlyVisible > 0, state.head < state.queuedAt.count {
+                let queuedAt = state.queuedAt[state.head]
+                let realtime = state.base + state.head < threshold
+                state.head += 1
                 newlyVisible -= 1
-                let staleness = call.publishedAt.saturatingSubtract(play.queuedAt)
+                let staleness = call.publishedAt.saturatingSubtract(queuedAt)
                 worstStaleness = max(worstStaleness, staleness)
                 if staleness > configuration.maxStaleness { stalePlays += 1 }
-                if play.realtime {
-                    fromReceive.record(call.publishedAt.saturatingSubtract(play.receivedAt))
+                if realtime {
+                    let receivedAt = state.realtimeReceivedAt[state.realtimeHead]
+                    state.realtimeHead += 1
+                    fromReceive.record(call.publishedAt.saturatingSubtract(receivedAt))
                     fromQueue.record(staleness)
                 }
             }
-            if state.pendingHead == state.pending.count {
-                state.pending = []  // frees the queue's storage
-                state.pendingHead = 0
-            } else if state.pendingHead > state.pending.count / 2 {
-                state.pending.removeFirst(state.pendingHead)
-                state.pendingHead = 0
-            }
+            Self.dropConsumed(&state)
             videos.values[slot] = state
         }
     }
 
-    /// Counts one play in its video's state; returns whether it was realtime.
-    @inline(__always)
-    private static func record(_ play: Play, realtimeThreshold: Int, in state: inout VideoState) -> Bool {
-        let realtime = state.received < realtimeThreshold
-        state.received += 1
-        state.pending.append(PendingPlay(queuedAt: play.queuedAt, receivedAt: play.receivedAt, realtime: realtime))
-        return realtime
+    /// Frees the consumed prefix of a video's queues once it is all or most of them.
+    private static func dropConsumed(_ state: inout VideoState) {
+        if state.head == state.queuedAt.count {
+            state.base += state.head
+            state.queuedAt = []  // frees the storage
+            state.head = 0
+        } else if state.head > state.queuedAt.count / 2 {
+            state.base += state.head
+            state.queuedAt.removeFirst(state.head)
+            state.head = 0
+        }
+        if state.realtimeHead == state.realtimeReceivedAt.count {
+            state.realtimeReceivedAt = []
+            state.realtimeHead = 0
+        }
     }
 
     public func snapshot() -> PlayCountStats {
