@@ -56,6 +56,38 @@ import Testing
         }
     }
 
+    @Test func pausedConnectionLeavesWhatNsqdSentUnreadUntilResumed() async throws {
+        try await withBroker { broker in
+            let producer = NSQProducer(address: broker.tcpAddressText)
+            try await producer.publish(topic: "plays", body: "first")
+            let log = DeliveryLog()
+            var configuration = NSQConsumerConfiguration.test(topic: "plays", addresses: [broker.tcpAddressText])
+            configuration.pauseReadingAfterDelivery = true
+            let consumer = NSQConsumer(configuration: configuration, onDelivery: { log.record($0) })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                try await waitUntil("the first delivery") { log.count == 1 }
+                // More arrive while the first delivery is being handled: nsqd sends them (they are in flight
+                // on the broker), but the paused connection does not read them.
+                try await producer.multiPublish(topic: "plays", bodies: bodies(20))
+                try await waitUntil("nsqd sent all 21") {
+                    await broker.channelStats(topic: "plays", channel: "ch")?.inFlightCount == 21
+                }
+                #expect(consumer.status().received == 1 && log.batchCount == 1)
+                // Resumed: everything waiting in the socket is read, as one delivery.
+                let first = try #require(log.lastDelivery)
+                first.finishAll()
+                first.connection.resumeReading()
+                try await waitUntil("the other 20") { log.count == 21 }
+                #expect(log.batchCount == 2)
+                log.lastDelivery?.finishAll()
+                await consumer.stop()
+                try await group.waitForAll()
+            }
+            await producer.close()
+        }
+    }
+
     @Test func requeueWithDelayRedeliversWithAttemptTwo() async throws {
         try await withBroker { broker in
             let producer = NSQProducer(address: broker.tcpAddressText)

@@ -52,6 +52,10 @@ extension NSQBroker {
 final class DeliveryLog: Sendable {
     private let box = NIOLockedValueBox<[NSQMessage]>([])
     private let batches = NIOLockedValueBox(0)
+    private let last = NIOLockedValueBox<NSQDelivery?>(nil)
+
+    /// The most recent delivery.
+    var lastDelivery: NSQDelivery? { last.withLockedValue { $0 } }
 
     var messages: [NSQMessage] { box.withLockedValue { $0 } }
     var count: Int { box.withLockedValue { $0.count } }
@@ -61,6 +65,7 @@ final class DeliveryLog: Sendable {
     func record(_ delivery: NSQDelivery) {
         box.withLockedValue { $0.append(contentsOf: delivery.messages) }
         batches.withLockedValue { $0 += 1 }
+        last.withLockedValue { $0 = delivery }
     }
 }
 

@@ -6,8 +6,12 @@ import NIOCore
 ///
 /// Messages decoded in one read burst are collected and handed over as one ``NSQDelivery``
 /// on `channelReadComplete`; writes are gathered in one buffer and flushed once per burst.
-final class ConsumerChannelHandler: ChannelInboundHandler {
+///
+/// With `pauseReadingAfterDelivery`, the handler holds the channel's next `read` after each delivery until
+/// `resumeReading()` (the way NIO's `BackPressureHandler` holds reads): the application reads when it is ready.
+final class ConsumerChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = NSQFrame
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// How the handler reports to its consumer; every closure is called on the channel's event loop.
@@ -30,6 +34,13 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
     private var batch: [NSQMessage] = []
     private var outbound: ByteBuffer
     private var inReadBurst = false
+    private let pauseReadingAfterDelivery: Bool
+    /// Reading is held: a delivery was handed over and the application has not asked for more yet.
+    private var readingPaused = false
+    /// The channel asked to read while reading was held.
+    private var readHeld = false
+    /// Set by `gracefulClose()`: from then on reading is never held.
+    private var closeRequested = false
     private var closeError: (any Error)?
     // Counters kept on the loop and published to `status` once per burst.
     private var receivedDelta = 0
@@ -40,8 +51,9 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
     init(
         stateMachine: ConsumerConnectionStateMachine, callbacks: Callbacks,
         status: NIOLockedValueBox<NSQConnectionStatus>, closeTimeout: TimeAmount,
-        subscribed: EventLoopPromise<NSQIdentifyResponse>
+        subscribed: EventLoopPromise<NSQIdentifyResponse>, pauseReadingAfterDelivery: Bool = false
     ) {
+        self.pauseReadingAfterDelivery = pauseReadingAfterDelivery
         self.stateMachine = stateMachine
         self.callbacks = callbacks
         self.status = status
@@ -83,6 +95,14 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
         emitBatch()
         flush()
         context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            readHeld = true
+        } else {
+            context.read()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -135,8 +155,18 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
         flushUnlessReading()
     }
 
+    /// Lets the channel read again after a delivery (see `pauseReadingAfterDelivery`).
+    func resumeReading() {
+        readingPaused = false
+        guard readHeld, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
     /// CLS, then close once in-flight messages settled or `closeTimeout` passed.
     func gracefulClose() {
+        closeRequested = true
+        resumeReading()  // nsqd's answer to CLS and the last messages must be read
         perform(stateMachine.close())
         flushUnlessReading()
         guard let context else { return }
@@ -214,6 +244,7 @@ final class ConsumerChannelHandler: ChannelInboundHandler {
         guard !batch.isEmpty, let handle else { return }
         let messages = batch
         batch.removeAll(keepingCapacity: true)
+        if pauseReadingAfterDelivery, !closeRequested { readingPaused = true }
         callbacks.deliver(NSQDelivery(messages: messages, connection: handle))
     }
 
@@ -278,6 +309,9 @@ public final class NSQConnectionHandle: Sendable {
     public func finish(_ ids: [NSQMessageID]) { onLoop { $0.finish(ids) } }
     public func requeue(_ id: NSQMessageID, delay: Duration) { onLoop { $0.requeue(id, delay: delay) } }
     public func touch(_ id: NSQMessageID) { onLoop { $0.touch(id) } }
+    /// Reads again after a delivery, when the consumer pauses reading after each (see
+    /// ``NSQConsumerConfiguration/pauseReadingAfterDelivery``); otherwise does nothing.
+    public func resumeReading() { onLoop { $0.resumeReading() } }
     func setReady(_ count: Int) { onLoop { $0.setReady(count) } }
     func gracefulClose() { onLoop { $0.gracefulClose() } }
 }

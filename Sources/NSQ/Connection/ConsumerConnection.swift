@@ -25,6 +25,7 @@ enum ConsumerConnection {
         let heartbeat = configuration.heartbeatInterval ?? .seconds(30)
         let readTimeout = TimeAmount.milliseconds(max(1000, heartbeat.milliseconds) * 2 + 5000)
         let (requeueDelay, maxRequeueDelay) = (configuration.requeueDelay, configuration.maxRequeueDelay)
+        let pauseReadingAfterDelivery = configuration.pauseReadingAfterDelivery
         status.withLockedValue { $0.state = .connecting }
 
         let channel: any Channel
@@ -37,7 +38,8 @@ enum ConsumerConnection {
                     channel.eventLoop.makeCompletedFuture {
                         let handler = ConsumerChannelHandler(
                             stateMachine: stateMachine, callbacks: callbacks, status: status,
-                            closeTimeout: closeTimeout, subscribed: subscribed)
+                            closeTimeout: closeTimeout, subscribed: subscribed,
+                            pauseReadingAfterDelivery: pauseReadingAfterDelivery)
                         let handle = NSQConnectionHandle(
                             address: addressText, channel: channel, handler: handler,
                             requeueDelay: requeueDelay, maxRequeueDelay: maxRequeueDelay)

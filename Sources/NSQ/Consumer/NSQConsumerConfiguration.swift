@@ -38,6 +38,11 @@ public struct NSQConsumerConfiguration: Sendable {
     /// How long `stop()` waits for in-flight messages to be settled before closing anyway.
     public var drainTimeout: Duration
     public var connectTimeout: Duration
+    /// When true, a connection stops reading from its socket after each delivery until the application calls
+    /// ``NSQConnectionHandle/resumeReading()``: what nsqd sends meanwhile waits in the socket and is read as
+    /// one delivery. For applications that handle deliveries one at a time and gain from large batches (FINs
+    /// still go out at once; nsqd keeps sending into the socket). Default false: read continuously.
+    public var pauseReadingAfterDelivery: Bool
 
     /// How nsqd buffers output to this client (IDENTIFY `output_buffer_size` / `output_buffer_timeout`).
     public struct OutputBuffering: Sendable, Hashable {
@@ -90,6 +95,7 @@ public struct NSQConsumerConfiguration: Sendable {
         self.maxRequeueDelay = .seconds(15 * 60)
         self.drainTimeout = .seconds(5)
         self.connectTimeout = .seconds(5)
+        self.pauseReadingAfterDelivery = false
     }
 
     /// `gethostname(2)`; unlike `ProcessInfo.hostName` it never waits for DNS.

@@ -64,8 +64,11 @@ final class ProcessorSession: Sendable {
         let inbox = DeliveryInbox()
         self.inbox = inbox
         // Both called on an event loop: only hand over; the processing and dead-letter tasks do the work.
+        // Each connection reads again only once its last delivery was processed (see `processDeliveries`).
+        var consumerConfiguration = configuration.consumer
+        consumerConfiguration.pauseReadingAfterDelivery = true
         self.consumer = NSQConsumer(
-            configuration: configuration.consumer, onGiveUp: { giveUpContinuation.yield($0) },
+            configuration: consumerConfiguration, onGiveUp: { giveUpContinuation.yield($0) },
             onDelivery: { inbox.append($0) })
         self.client = RecordingPublishClient(configuration.client)
         self.store = configuration.store
@@ -139,6 +142,12 @@ final class ProcessorSession: Sendable {
             busy.withLock { $0 = true }
             batchNumber += 1
             await process(deliveries, batchNumber: batchNumber)
+            // What nsqd sent meanwhile waits in the sockets, to be read together as the next batch: FINs went
+            // out chunk by chunk, so in a backlog nsqd has refilled the RDY window by now.
+            var resumed = Set<ObjectIdentifier>()
+            for delivery in deliveries where resumed.insert(ObjectIdentifier(delivery.connection)).inserted {
+                delivery.connection.resumeReading()
+            }
             let now = clock.now()
             if now - lastPrune >= pruneInterval {
                 lastPrune = now
