@@ -176,6 +176,8 @@ final class ProcessorSession: Sendable {
         var chunk: [(delivery: Int, message: NSQMessage)] = []
         chunk.reserveCapacity(Self.commitChunkSize)
         var failed = false
+        // The crash tests' fault-injection pause (`finDelay`) applies once per read batch, before its first FIN.
+        var firstChunk = true
         for (index, delivery) in deliveries.enumerated() {
             for message in delivery.messages {
                 if failed {
@@ -184,13 +186,15 @@ final class ProcessorSession: Sendable {
                 }
                 chunk.append((index, message))
                 if chunk.count == Self.commitChunkSize {
-                    failed = await !commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery)
+                    failed = await !commit(
+                        chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery, delayFIN: firstChunk)
                     chunk.removeAll(keepingCapacity: true)
+                    firstChunk = false
                 }
             }
         }
         if !failed, !chunk.isEmpty {
-            _ = await commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery)
+            _ = await commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery, delayFIN: firstChunk)
         }
         counterState.withLock {
             $0.deadLettered += outcome.deadLettered
@@ -226,7 +230,8 @@ final class ProcessorSession: Sendable {
     /// counted before), and so should the rest of the batch be.
     private func commit(
         _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], at now: WallNanoseconds,
-        into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker
+        into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker,
+        delayFIN: Bool
     ) async -> Bool {
         // Which redeliveries were already counted (committed) before a crash or a lost FIN.
         let redelivered = chunk.lazy.filter { $0.message.attempts > 1 }.map { MessageKey($0.message) }
@@ -309,7 +314,7 @@ final class ProcessorSession: Sendable {
             }
             return false
         }
-        if finDelay > .zero { try? await Task.sleep(for: finDelay) }
+        if delayFIN, finDelay > .zero { try? await Task.sleep(for: finDelay) }
         // Committed: acknowledge the chunk so nsqd sends more while the rest is processed.
         for (index, ids) in finish.enumerated() where !ids.isEmpty {
             deliveries[index].finish(ids)
