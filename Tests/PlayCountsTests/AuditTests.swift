@@ -53,6 +53,123 @@ struct AuditTests {
         #expect(PublishAudit.check(receipts: receipts, calls: calls, realtimeGrace: 3 * second).isEmpty)
     }
 
+    /// Video 1 read 100 times at t0 (realtime, published at once), then a 101st play queued and read at
+    /// t0 + 1 s (held): the receipts of issue #4's reproduction.
+    func heldPlayReceipts() -> [ReceiptRecord] {
+        Array(repeating: receipt(video(1), t0, t0, batch: 1), count: 100)
+            + [receipt(video(1), t0 + second, t0 + second, batch: 2)]
+    }
+
+    func heldPlayCalls(heldPublishedAfter delay: WallNanoseconds) -> [PublishCall] {
+        [
+            PublishCall(sequence: 1, publishedAt: t0, counts: [VideoCount(video: video(1), plays: 100)]),
+            PublishCall(sequence: 2, publishedAt: t0 + second + delay, counts: [VideoCount(video: video(1), plays: 101)]),
+        ]
+    }
+
+    @Test("a held play is checked against the max staleness given, and the result names the limits used")
+    func maxStalenessIsTheOneGiven() {
+        let short = PublishPolicyConfiguration(maxStaleness: 3 * second)
+        let tenSecondsLate = PublishAudit.audit(
+            receipts: heldPlayReceipts(), calls: heldPlayCalls(heldPublishedAfter: 10 * second), configuration: short)
+        #expect(tenSecondsLate.violations.map(\.rule) == [.heldPlayStale], "\(tenSecondsLate.violations)")
+        #expect(tenSecondsLate.violations.first?.video == video(1))
+        #expect(tenSecondsLate.configuration.maxStaleness == 3 * second)
+        #expect(PublishAudit.audit(
+            receipts: heldPlayReceipts(), calls: heldPlayCalls(heldPublishedAfter: 2 * second), configuration: short
+        ).violations.isEmpty)
+        // The default (60 s) lets 10 s pass and flags 70 s.
+        #expect(PublishAudit.check(receipts: heldPlayReceipts(), calls: heldPlayCalls(heldPublishedAfter: 10 * second)).isEmpty)
+        #expect(PublishAudit.check(receipts: heldPlayReceipts(), calls: heldPlayCalls(heldPublishedAfter: 70 * second))
+            .map(\.rule) == [.heldPlayStale])
+    }
+
+    @Test("a resend of the latest call with the counts the client was already shown is no rule-4 violation")
+    func resendWithTheSameCountsIsNotAnUnchangedCount() {
+        let receipts = [receipt(video(1), t0, t0, batch: 1), receipt(video(2), t0, t0, batch: 1)]
+        let first = PublishCall(sequence: 1, publishedAt: t0, counts: [
+            VideoCount(video: video(1), plays: 1), VideoCount(video: video(2), plays: 1),
+        ])
+        // The processor crashed before recording the acknowledgement, restarted, and resent call 1 as it was.
+        let resend = PublishCall(sequence: 1, publishedAt: t0 + second / 2, counts: first.counts)
+        let result = PublishAudit.audit(receipts: receipts, calls: [first, resend])
+        #expect(result.violations.isEmpty, "\(result.violations)")
+        #expect(result.resends == 1)
+        // The same call under a new sequence is a new publish of unchanged counts.
+        let republished = PublishCall(sequence: 2, publishedAt: t0 + second / 2, counts: first.counts)
+        let again = PublishAudit.audit(receipts: receipts, calls: [first, republished])
+        #expect(again.violations.map(\.rule) == [.unchangedCount, .unchangedCount])
+        #expect(again.resends == 0)
+    }
+
+    @Test("a resend may raise counts and add changed videos; further resends and the next call go on from it")
+    func resendWithNewerCounts() {
+        let receipts = [
+            receipt(video(1), t0, t0, batch: 1), receipt(video(2), t0, t0, batch: 1),
+            receipt(video(1), t0 + second, t0 + second, batch: 2), receipt(video(3), t0 + second, t0 + second, batch: 2),
+            receipt(video(3), t0 + 2 * second, t0 + 2 * second, batch: 3),
+        ]
+        let calls = [
+            PublishCall(sequence: 1, publishedAt: t0, counts: [VideoCount(video: video(2), plays: 1)]),
+            PublishCall(sequence: 2, publishedAt: t0, counts: [VideoCount(video: video(1), plays: 1)]),
+            // Call 2 resent with video 1's newer count and video 3 merged in.
+            PublishCall(sequence: 2, publishedAt: t0 + second, counts: [
+                VideoCount(video: video(1), plays: 2), VideoCount(video: video(3), plays: 1),
+            ]),
+            // Resent again: video 3 may stay at what the previous attempt carried.
+            PublishCall(sequence: 2, publishedAt: t0 + 2 * second, counts: [
+                VideoCount(video: video(1), plays: 2), VideoCount(video: video(3), plays: 1),
+            ]),
+            PublishCall(sequence: 3, publishedAt: t0 + 2 * second, counts: [VideoCount(video: video(3), plays: 2)]),
+        ]
+        let result = PublishAudit.audit(receipts: receipts, calls: calls, realtimeGrace: 0)
+        #expect(result.violations.isEmpty, "\(result.violations)")
+        #expect(result.resends == 2)
+        // A video merged into a resend is checked like a new call's: video 2's count was shown already. (The
+        // next resend keeps it, as it must keep every video sent before with the sequence.)
+        var merged = calls
+        merged[2].counts.append(VideoCount(video: video(2), plays: 1))
+        merged[3].counts.append(VideoCount(video: video(2), plays: 1))
+        let unchanged = PublishAudit.audit(receipts: receipts, calls: merged, realtimeGrace: 0).violations
+        #expect(unchanged.map(\.rule) == [.unchangedCount], "\(unchanged)")
+        #expect(unchanged.first?.video == video(2) && unchanged.first?.sequence == 2)
+    }
+
+    @Test("a resend that drops a video or lowers a count is reported")
+    func resendGoingBackwards() {
+        let receipts = (1...3).map { receipt(video($0), t0, t0, batch: 1) } + [receipt(video(1), t0, t0, batch: 1)]
+        let first = PublishCall(sequence: 1, publishedAt: t0, counts: [
+            VideoCount(video: video(1), plays: 2), VideoCount(video: video(2), plays: 1), VideoCount(video: video(3), plays: 1),
+        ])
+        let resend = PublishCall(sequence: 1, publishedAt: t0, counts: [
+            VideoCount(video: video(1), plays: 1), VideoCount(video: video(3), plays: 1),
+        ])
+        let violations = PublishAudit.check(receipts: receipts, calls: [first, resend], realtimeGrace: 0)
+        let regressed = violations.filter { $0.rule == .resendRegressed }
+        #expect(Set(regressed.compactMap(\.video)) == [video(1), video(2)], "\(violations)")
+        #expect(regressed.allSatisfy { $0.sequence == 1 })
+        // Video 1 ends at 1 while 2 plays were received.
+        #expect(violations.contains { $0.rule == .finalCountMismatch && $0.video == video(1) })
+        #expect(violations.count == 3, "\(violations)")
+    }
+
+    @Test("a sequence lower than an earlier one is reported, in the order the client received the calls")
+    func sequenceGoingBackwards() {
+        let receipts = (1...3).map { receipt(video($0), t0, t0, batch: 1) }
+        let calls = [1, 3, 2].map { n in
+            PublishCall(sequence: n, publishedAt: t0, counts: [VideoCount(video: video(n), plays: 1)])
+        }
+        let result = PublishAudit.audit(receipts: receipts, calls: calls, realtimeGrace: 0)
+        #expect(result.violations.map(\.rule) == [.sequenceBackwards], "\(result.violations)")
+        #expect(result.violations.first?.sequence == 2)
+        #expect(result.resends == 0)
+        // An older sequence repeated after a newer one is no resend either (only the latest call is resent).
+        let stale = calls + [calls[0]]
+        let repeated = PublishAudit.audit(receipts: receipts, calls: stale, realtimeGrace: 0)
+        #expect(repeated.violations.map(\.rule) == [.sequenceBackwards, .sequenceBackwards, .unchangedCount])
+        #expect(repeated.resends == 0)
+    }
+
     @Test("RFC 3339 timestamps format and parse exactly")
     func rfc3339() {
         #expect(RFC3339.format(0) == "1970-01-01T00:00:00.000000Z")
@@ -153,6 +270,26 @@ struct AuditTests {
         #expect(receipts.count == trace.reduce(0) { $0 + $1.plays.count })
         // Timestamps lose their nanoseconds in the log; a microsecond of grace covers that.
         #expect(PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: 1_000).isEmpty)
+    }
+
+    @Test("a simulated run whose calls are each delivered twice (every acknowledgement lost) audits clean")
+    func everyCallResent() throws {
+        let configuration = PublishPolicyConfiguration()
+        let trace = liveTrace(seed: 7, videos: ZipfVideos(count: 30, exponent: 1), rate: 20, duration: 300)
+        let result = simulate(trace, configuration: configuration)
+        var receiptText = ""
+        for (index, batch) in trace.enumerated() {
+            receiptText += ReceiptLog.lines(for: batch.plays, batchNumber: index + 1, origin: trace[0].readAt)
+        }
+        let receipts = try ReceiptLog.parse(text: receiptText)
+        let doubled = result.calls.flatMap { [$0, $0] }
+        let publishText = doubled.map(PublishLog.line(for:)).joined(separator: "\n")
+        let audit = PublishAudit.audit(
+            receipts: receipts, calls: try PublishLog.parse(text: publishText), configuration: configuration,
+            realtimeGrace: 1_000)
+        #expect(result.calls.count > 10)
+        #expect(audit.violations.count == 0, "\(audit.violations.prefix(5))")
+        #expect(audit.resends == result.calls.count)
     }
 }
 

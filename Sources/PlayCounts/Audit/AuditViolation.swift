@@ -7,6 +7,11 @@ public struct AuditViolation: Sendable, Hashable, CustomStringConvertible {
         case unchangedCount = "unchanged_count"
         /// A call carried a count lower than one already published.
         case countDecreased = "count_decreased"
+        /// A call's sequence was lower than an earlier call's (only a resend repeats a sequence: the latest one).
+        case sequenceBackwards = "sequence_backwards"
+        /// A resent call (the latest sequence again) left out a video of the call it repeats, or carried a lower
+        /// count for it than that call did.
+        case resendRegressed = "resend_regressed"
         /// Rule 1: a realtime play was not visible in the calls made right after its batch was read.
         case realtimeNotPublished = "realtime_not_published"
         /// Rule 2: a play of a video at or over the threshold was not visible within the max staleness.

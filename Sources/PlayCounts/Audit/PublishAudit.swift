@@ -11,51 +11,37 @@ public enum PublishAudit {
         return check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: realtimeGrace)
     }
 
-    /// Returns every violation, in rule order then receipt/sequence order.
-    ///
-    /// - Parameters:
-    ///   - receipts: every play received, in receipt order, with its batch number.
-    ///   - calls: every delivered call (any order; checked in sequence order).
-    ///   - realtimeGrace: how long after its batch was read a realtime play may become visible. The calls made
-    ///     "right after the batch" go out at once, but after a client error or behind calls already queued they
-    ///     leave later; 0 demands the call at the very instant of the read (a simulated, instantaneous client).
+    /// Returns every violation; see ``audit(receipts:calls:configuration:realtimeGrace:)``.
     public static func check(
         receipts: [ReceiptRecord],
-        calls unordered: [PublishCall],
+        calls: [PublishCall],
         configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
         realtimeGrace: WallNanoseconds = 1_000_000_000
     ) -> [AuditViolation] {
-        var violations: [AuditViolation] = []
-        let calls = unordered.sorted { $0.sequence < $1.sequence }
+        audit(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: realtimeGrace).violations
+    }
 
-        // Rules 3 and 4, call by call; meanwhile each video's publish history (instant, count).
-        var lastPublished: [VideoID: Int] = [:]
-        var finalPublished: [VideoID: Int] = [:]
-        var history: [VideoID: [(at: WallNanoseconds, plays: Int)]] = [:]
-        for call in calls {
-            if call.counts.count > configuration.maxVideosPerCall {
-                violations.append(AuditViolation(
-                    rule: .callTooLarge, sequence: call.sequence,
-                    detail: "\(call.counts.count) videos, at most \(configuration.maxVideosPerCall)"))
-            }
-            for entry in call.counts {
-                finalPublished[entry.video] = entry.plays
-                let previous = lastPublished[entry.video, default: 0]
-                if entry.plays == previous {
-                    violations.append(AuditViolation(
-                        rule: .unchangedCount, sequence: call.sequence, video: entry.video,
-                        detail: "count \(entry.plays) already published"))
-                } else if entry.plays < previous {
-                    violations.append(AuditViolation(
-                        rule: .countDecreased, sequence: call.sequence, video: entry.video,
-                        detail: "count \(entry.plays) after \(previous)"))
-                }
-                if entry.plays > previous {
-                    lastPublished[entry.video] = entry.plays
-                    history[entry.video, default: []].append((call.publishedAt, entry.plays))
-                }
-            }
-        }
+    /// Checks every rule. Violations come call by call first (rules 3 and 4, counts going down, the sequence
+    /// numbers and resends), then play by play in receipt order (rules 1 and 2), then the final counts.
+    ///
+    /// - Parameters:
+    ///   - receipts: every play received, in receipt order, with its batch number.
+    ///   - calls: every delivered call, in the order the client received them (a publish log's line order). A
+    ///     call repeating the latest sequence is a resend of that call (see ``CallSequenceCheck``).
+    ///   - realtimeGrace: how long after its batch was read a realtime play may become visible. The calls made
+    ///     "right after the batch" go out at once, but after a client error or behind calls already queued they
+    ///     leave later; 0 demands the call at the very instant of the read (a simulated, instantaneous client).
+    public static func audit(
+        receipts: [ReceiptRecord],
+        calls: [PublishCall],
+        configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
+        realtimeGrace: WallNanoseconds = 1_000_000_000
+    ) -> PublishAuditResult {
+        var callCheck = CallSequenceCheck(maxVideosPerCall: configuration.maxVideosPerCall)
+        for call in calls { callCheck.add(call) }
+        var violations = callCheck.violations
+        let history = callCheck.history
+        let finalPublished = callCheck.final
 
         // The instant each batch was read: its last play's receive time.
         var batchTime: [Int: WallNanoseconds] = [:]
@@ -105,7 +91,9 @@ public enum PublishAudit {
                     detail: "received \(received) plays, last published \(published)"))
             }
         }
-        return violations
+        return PublishAuditResult(
+            violations: violations, resends: callCheck.resends, configuration: configuration,
+            realtimeGrace: realtimeGrace)
     }
 
     private static func isVisible(_ visibleAt: WallNanoseconds?, by limit: WallNanoseconds) -> Bool {

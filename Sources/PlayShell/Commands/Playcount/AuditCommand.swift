@@ -10,8 +10,21 @@ struct AuditCommand: ShellCommand {
         discussion: """
             Without arguments, checks the current (or last) run from memory. With PUBLISH_LOG (the lines a \
             file: client wrote), checks that log against --receipts RECEIPT_LOG (written with 'set record \
-            FILE') or, without it, against this run's plays. Prints each violation; 'expect audit ok' fails \
-            the script when there is any.
+            FILE') or, without it, against this run's plays.
+
+            Limits: what comes from memory is checked against the configuration that run was started with; \
+            a publish log with --receipts (any run's files) against the current settings realtime-threshold \
+            and max-staleness, the ones 'start' would use. At most 20 videos per call. The report names the \
+            limits it used.
+
+            A call that repeats the latest call's sequence is a resend of that call (after a crash or a lost \
+            acknowledgement; the client dedupes it by Idempotency-Key), not a new publish: it may carry the \
+            counts already sent, but must keep every video of that call with a count at least as high. \
+            Resends are counted in the report; a sequence lower than an earlier one is a violation.
+
+            Prints each violation and a summary. Finding violations does not make 'audit' fail: it fails \
+            only when it cannot read its inputs, or with --strict. In a script, 'expect audit ok' (the run \
+            in memory) or 'audit FILE --receipts LOG --strict' stops the script on a violation.
             """)
 
     @Argument(help: "A publish log (JSON lines of a file: client).", completion: .file())
@@ -23,14 +36,24 @@ struct AuditCommand: ShellCommand {
     @Flag(help: "Also list plays that were already past their deadline when read.")
     var showLate = false
 
+    @Flag(help: "Fail (stop the script, exit non-zero) when the audit finds a violation.")
+    var strict = false
+
     @OptionGroup var output: OutputOptions
 
     func run(in shell: ShellContext) async throws {
         let report = try await AuditReport.make(publishLog: publishLog, receipts: receipts, in: shell)
         if output.json {
             try shell.printJSON(report)
-            return
+        } else {
+            printTable(report, in: shell)
         }
+        if strict, !report.ok {
+            throw ShellError("audit: \(report.avoidableViolations) violation(s)")
+        }
+    }
+
+    private func printTable(_ report: AuditReport, in shell: ShellContext) {
         let listed = report.violations.filter { !$0.lateOnArrival || showLate }
         if !listed.isEmpty {
             shell.printTable(Table(
@@ -44,7 +67,7 @@ struct AuditCommand: ShellCommand {
     }
 }
 
-/// The outcome of an audit: what was checked and every violation found.
+/// The outcome of an audit: what was checked, against which limits, and every violation found.
 struct AuditReport: Encodable {
     struct Violation: Encodable {
         let rule: String
@@ -60,16 +83,50 @@ struct AuditReport: Encodable {
         }
     }
 
+    /// The limits the run was checked against, and where they came from.
+    struct Limits: Encodable {
+        /// "processor": the configuration of the run audited from memory; "settings": the shell's settings.
+        let source: String
+        let realtimeThreshold: Int
+        let maxStalenessNs: WallNanoseconds
+        let maxVideosPerCall: Int
+        let realtimeGraceNs: WallNanoseconds
+
+        enum CodingKeys: String, CodingKey {
+            case source
+            case realtimeThreshold = "realtime_threshold"
+            case maxStalenessNs = "max_staleness_ns"
+            case maxVideosPerCall = "max_videos_per_call"
+            case realtimeGraceNs = "realtime_grace_ns"
+        }
+
+        /// "realtime threshold 100 plays (visible within 1 s of the read), max staleness 3 s, at most 20 videos per
+        /// call, from the settings".
+        var summary: String {
+            "realtime threshold \(realtimeThreshold) plays (visible within \(AuditReport.duration(realtimeGraceNs)) "
+                + "of the read), max staleness \(AuditReport.duration(maxStalenessNs)), "
+                + "at most \(maxVideosPerCall) videos per call, "
+                + (source == Self.fromSettings ? "from the settings" : "as the processor ran")
+        }
+
+        static let fromSettings = "settings"
+        static let fromProcessor = "processor"
+    }
+
     let plays: Int
     let calls: Int
+    /// Calls that repeated the latest call's sequence (resends after a lost acknowledgement).
+    let resends: Int
+    let limits: Limits
     let violations: [Violation]
     /// No violation the processor could have avoided (plays read after their deadline are reported, not held
     /// against it).
     var ok: Bool { violations.allSatisfy(\.lateOnArrival) }
     var lateOnArrival: Int { violations.filter(\.lateOnArrival).count }
+    var avoidableViolations: Int { violations.count - lateOnArrival }
 
     enum CodingKeys: String, CodingKey {
-        case plays, calls, violations, ok
+        case plays, calls, resends, limits, violations, ok
         case lateOnArrival = "late_on_arrival"
     }
 
@@ -77,22 +134,33 @@ struct AuditReport: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(plays, forKey: .plays)
         try container.encode(calls, forKey: .calls)
+        try container.encode(resends, forKey: .resends)
+        try container.encode(limits, forKey: .limits)
         try container.encode(violations, forKey: .violations)
         try container.encode(ok, forKey: .ok)
         try container.encode(lateOnArrival, forKey: .lateOnArrival)
     }
 
     var summary: String {
+        let resent = resends == 0 ? "" : " (\(resends) of them resends)"
         let late = lateOnArrival == 0
             ? "" : "; \(lateOnArrival) play(s) were already past their deadline when read (--show-late lists them)"
-        return ok
-            ? "audit ok: \(plays) plays, \(calls) calls, no violation by the processor\(late)"
-            : "audit: \(violations.count - lateOnArrival) violation(s) in \(plays) plays, \(calls) calls\(late)"
+        let head = ok
+            ? "audit ok: \(plays) plays, \(calls) calls\(resent), no violation by the processor"
+            : "audit: \(avoidableViolations) violation(s) in \(plays) plays, \(calls) calls\(resent)"
+        return head + late + "\nchecked against: " + limits.summary
+    }
+
+    /// "3 s", "250 ms", "1.5 s", "0.2 ms".
+    static func duration(_ nanoseconds: WallNanoseconds) -> String {
+        if nanoseconds % 1_000_000_000 == 0 { return "\(nanoseconds / 1_000_000_000) s" }
+        if nanoseconds >= 1_000_000_000 { return "\(Double(nanoseconds) / 1e9) s" }
+        if nanoseconds % 1_000_000 == 0 { return "\(nanoseconds / 1_000_000) ms" }
+        return "\(Double(nanoseconds) / 1e6) ms"
     }
 
     static func make(publishLog: String?, receipts receiptPath: String?, in shell: ShellContext) async throws -> AuditReport {
         let session = shell.app.latestSession
-        let configuration = session?.configuration.policy ?? PublishPolicyConfiguration()
         let calls: [PublishCall]
         if let publishLog {
             let text = try read(shell.resolvePath(publishLog))
@@ -123,14 +191,37 @@ struct AuditReport: Encodable {
             }
             receipts = recorded
         }
-        let violations = PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration)
+        // What comes from memory was made under that processor's configuration. Two files may come from any run,
+        // so they are checked against the settings as they are now: the ones `start` would use.
+        let configuration: PublishPolicyConfiguration
+        let source: String
+        if publishLog == nil || receiptPath == nil, let session {
+            configuration = session.configuration.policy
+            source = Limits.fromProcessor
+        } else {
+            configuration = policyConfiguration(from: shell.settings)
+            source = Limits.fromSettings
+        }
+        let result = PublishAudit.audit(receipts: receipts, calls: calls, configuration: configuration)
         return AuditReport(
-            plays: receipts.count, calls: calls.count,
-            violations: violations.map {
+            plays: receipts.count, calls: calls.count, resends: result.resends,
+            limits: Limits(
+                source: source, realtimeThreshold: configuration.realtimeThreshold,
+                maxStalenessNs: configuration.maxStaleness, maxVideosPerCall: configuration.maxVideosPerCall,
+                realtimeGraceNs: result.realtimeGrace),
+            violations: result.violations.map {
                 Violation(
                     rule: $0.rule.rawValue, sequence: $0.sequence, video: $0.video?.description, detail: $0.detail,
                     lateOnArrival: $0.unavoidable)
             })
+    }
+
+    /// The policy limits the settings give, built as `start` builds them.
+    static func policyConfiguration(from settings: SettingsRegistry) -> PublishPolicyConfiguration {
+        PublishPolicyConfiguration(
+            realtimeThreshold: settings[.realtimeThreshold],
+            maxStaleness: settings[.maxStaleness].nanoseconds,
+            safetyMargin: settings[.safetyMargin].nanoseconds)
     }
 
     private static func read(_ path: String) throws -> String {
