@@ -151,3 +151,13 @@ func addressList(_ text: String) -> [String] {
     }
     return nil
 }
+
+extension SettingsRegistry {
+    /// The publish rules' limits as the settings give them: what `start` runs with and `audit` checks files against.
+    var publishPolicyConfiguration: PublishPolicyConfiguration {
+        PublishPolicyConfiguration(
+            realtimeThreshold: self[.realtimeThreshold],
+            maxStaleness: self[.maxStaleness].nanoseconds,
+            safetyMargin: self[.safetyMargin].nanoseconds)
+    }
+}

@@ -199,7 +199,7 @@ struct AuditReport: Encodable {
             configuration = session.configuration.policy
             source = Limits.fromProcessor
         } else {
-            configuration = policyConfiguration(from: shell.settings)
+            configuration = shell.settings.publishPolicyConfiguration
             source = Limits.fromSettings
         }
         let result = PublishAudit.audit(receipts: receipts, calls: calls, configuration: configuration)
@@ -214,14 +214,6 @@ struct AuditReport: Encodable {
                     rule: $0.rule.rawValue, sequence: $0.sequence, video: $0.video?.description, detail: $0.detail,
                     lateOnArrival: $0.unavoidable)
             })
-    }
-
-    /// The policy limits the settings give, built as `start` builds them.
-    static func policyConfiguration(from settings: SettingsRegistry) -> PublishPolicyConfiguration {
-        PublishPolicyConfiguration(
-            realtimeThreshold: settings[.realtimeThreshold],
-            maxStaleness: settings[.maxStaleness].nanoseconds,
-            safetyMargin: settings[.safetyMargin].nanoseconds)
     }
 
     private static func read(_ path: String) throws -> String {

@@ -43,10 +43,7 @@ struct StartCommand: ShellCommand {
             maxInFlight: settings[.maxInFlight], userAgent: "playcount/1.0",
             outputBuffering: .unbuffered)
         consumer.lookupdPollInterval = .seconds(15)
-        let policy = PublishPolicyConfiguration(
-            realtimeThreshold: settings[.realtimeThreshold],
-            maxStaleness: settings[.maxStaleness].nanoseconds,
-            safetyMargin: settings[.safetyMargin].nanoseconds)
+        let policy = settings.publishPolicyConfiguration
         let err = shell.err
         let deadLetterTopic = settings[.deadLetterTopic].isEmpty ? settings[.topic] + ".dead" : settings[.deadLetterTopic]
         guard NSQProtocol.isValidName(deadLetterTopic) else {
