@@ -76,7 +76,7 @@ struct ConsumerConnectionStateMachine {
     /// The RDY the consumer wants; sent once subscribed.
     private(set) var wantedReady = 0
     /// Ids delivered and not yet finished or requeued.
-    private(set) var inFlight = Set<NSQMessageID>()
+    private(set) var inFlight = MessageIDSet()
 
     init(topic: String, channel: String, identify: NSQIdentify, maxAttempts: UInt16) {
         self.topic = topic
@@ -223,7 +223,7 @@ struct ConsumerConnectionStateMachine {
     private var canSettle: Bool { state == .subscribed || isClosing }
 
     private mutating func settle(_ id: NSQMessageID, command: NSQCommand) -> Action {
-        guard canSettle, inFlight.remove(id) != nil else { return .none }
+        guard canSettle, inFlight.remove(id) else { return .none }
         return .write(command)
     }
 
