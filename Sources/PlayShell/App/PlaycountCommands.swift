@@ -20,6 +20,7 @@ public enum PlaycountCommands {
         shell.settings.register(.maxStaleness)
         shell.settings.register(.safetyMargin)
         shell.settings.register(.record)
+        shell.settings.register(.auditMemory)
         shell.settings.register(.state)
         shell.settings.register(.deadLetterTopic)
         registerFigures(in: shell)
