@@ -114,8 +114,9 @@ extension Setting where Value == ShellDuration {
 }
 
 /// How many received plays a run keeps in memory for `audit` without a file (`audit-memory`); the publish
-/// calls are kept within the same budget of video counts. A headless processor that runs for days must not
-/// hold them, so `auto` keeps ``interactivePlays`` under `start` and none under `serve`.
+/// calls are kept within the same budget of video counts, and 0 also drops the client's last counts (one
+/// entry per video). A headless processor that runs for days must not hold them, so `auto` keeps
+/// ``interactivePlays`` under `start` and none under `serve`.
 public enum AuditMemory: Sendable, Hashable {
     /// `start`: ``interactivePlays``; `serve`: none.
     case automatic
@@ -168,7 +169,8 @@ extension Setting where Value == AuditMemory {
         Setting(
             name: "audit-memory", defaultValue: .automatic,
             help: """
-                Plays kept in memory for 'audit' without files (calls: as many video counts); 0: none. \
+                Plays kept in memory for 'audit' without files (calls: as many video counts); 0: none, \
+                nor the client's last counts ('counts', 'expect counts'). \
                 auto: \(AuditMemory.interactivePlays) with start, 0 with serve. Past the limit, audit the \
                 'record' file and a file: client's log instead.
                 """,

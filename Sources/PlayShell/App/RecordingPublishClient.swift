@@ -5,12 +5,13 @@ import PlayCounts
 ///
 /// The calls are kept for `audit` within a budget of video counts (a call costs its number of videos, at most
 /// 20): each count in a call follows at least one play received since that video was last published, so the
-/// calls of a run that fits `audit-memory` plays fit the same budget. The last counts are always kept: one
-/// entry per video, what `counts` and `expect counts == seeded` read.
+/// calls of a run that fits `audit-memory` plays fit the same budget. The last counts (one entry per video,
+/// what `counts` and `expect counts == seeded` read) are kept unless the budget is 0: a hash table of every
+/// video, about 48 MiB at 1,000,000 videos, that a headless `serve` never reads.
 final class RecordingPublishClient: PublishClient {
     private struct State {
         var calls: KeptRecords<PublishCall>
-        var lastCounts: [VideoID: Int] = [:]
+        var lastCounts: [VideoID: Int]? = [:]
     }
 
     let inner: any PublishClient
@@ -22,9 +23,13 @@ final class RecordingPublishClient: PublishClient {
         self.state = Locked(State(calls: KeptRecords(limit: limit)))
     }
 
-    /// Changes how many video counts are kept in memory; call it before the first call.
+    /// Changes how many video counts are kept in memory (0: no calls, no last counts); call it before the
+    /// first call.
     func keepInMemory(atMost limit: Int) {
-        state.withLock { $0.calls = KeptRecords(limit: limit) }
+        state.withLock { state in
+            state.calls = KeptRecords(limit: limit)
+            state.lastCounts = limit > 0 ? [:] : nil
+        }
     }
 
     var description: String { inner.description }
@@ -32,7 +37,9 @@ final class RecordingPublishClient: PublishClient {
     func publish(_ call: PublishCall) async throws {
         try await inner.publish(call)
         state.withLock { state in
-            for count in call.counts { state.lastCounts[count.video] = count.plays }
+            if state.lastCounts != nil {
+                for count in call.counts { state.lastCounts?[count.video] = count.plays }
+            }
             state.calls.append(contentsOf: CollectionOfOne(call), cost: max(1, call.counts.count))
         }
     }
@@ -40,6 +47,6 @@ final class RecordingPublishClient: PublishClient {
     /// The calls the client accepted, in order; or why they were not kept in memory.
     var calls: Result<[PublishCall], KeptRecordsShortfall> { state.withLock { $0.calls.kept } }
 
-    /// The last count the client was shown for each video.
-    var lastCounts: [VideoID: Int] { state.withLock { $0.lastCounts } }
+    /// The last count the client was shown for each video; nil when they were not kept (`audit-memory` 0).
+    var lastCounts: [VideoID: Int]? { state.withLock { $0.lastCounts } }
 }
