@@ -20,6 +20,7 @@ public enum PlaycountCommands {
         shell.settings.register(.maxStaleness)
         shell.settings.register(.safetyMargin)
         shell.settings.register(.record)
+        shell.settings.register(.auditMemory)
         shell.settings.register(.state)
         shell.settings.register(.deadLetterTopic)
         registerFigures(in: shell)
@@ -67,7 +68,11 @@ public enum PlaycountCommands {
             "counts", help: "'seeded' when the client's last counts equal what seed/replay published."
         ) { shell in
             let expected = shell.app.expectedCounts
-            let shown = try shell.latestSession().client.lastCounts
+            guard let shown = try shell.latestSession().client.lastCounts else {
+                throw ShellError(
+                    "this run kept no client counts in memory (audit-memory 0; serve keeps none unless it is set); "
+                        + "set audit-memory before 'start' to compare them")
+            }
             let differing = Set(expected.keys).union(shown.keys).filter { expected[$0] != shown[$0] }
             guard let example = differing.min() else { return .string("seeded") }
             return .string(

@@ -113,6 +113,71 @@ extension Setting where Value == ShellDuration {
     }
 }
 
+/// How many received plays a run keeps in memory for `audit` without a file (`audit-memory`); the publish
+/// calls are kept within the same budget of video counts, and 0 also drops the client's last counts (one
+/// entry per video). A headless processor that runs for days must not hold them, so `auto` keeps
+/// ``interactivePlays`` under `start` and none under `serve`.
+public enum AuditMemory: Sendable, Hashable {
+    /// `start`: ``interactivePlays``; `serve`: none.
+    case automatic
+    /// At most this many plays (0: none).
+    case plays(Int)
+
+    /// What `auto` keeps under `start`: enough for the examples and interactive runs (48 bytes a play, about
+    /// 96 MB at most, plus the calls).
+    public static let interactivePlays = 2_000_000
+
+    /// The most plays kept by a run that `serve` (headless) or `start` (interactive, scripts) began.
+    public func playLimit(headless: Bool) -> Int {
+        switch self {
+        case .automatic: return headless ? 0 : Self.interactivePlays
+        case .plays(let plays): return plays
+        }
+    }
+}
+
+extension AuditMemory: ShellValueConvertible {
+    public static var typeName: String { "auto|integer" }
+
+    public static func parse(_ text: String) throws -> AuditMemory {
+        if text == "auto" { return .automatic }
+        guard let plays = Int(text.replacingOccurrences(of: "_", with: "")), plays >= 0 else {
+            throw ShellError("'\(text)' is not 'auto' or a number of plays (0 or more)")
+        }
+        return .plays(plays)
+    }
+
+    public init?(shellValue: ShellValue) {
+        switch shellValue {
+        case .string("auto"): self = .automatic
+        case .integer(let plays) where plays >= 0: self = .plays(plays)
+        default: return nil
+        }
+    }
+
+    public var shellValue: ShellValue {
+        switch self {
+        case .automatic: return .string("auto")
+        case .plays(let plays): return .integer(plays)
+        }
+    }
+}
+
+extension Setting where Value == AuditMemory {
+    /// The most plays (and video counts in calls) a run keeps in memory for `audit` without a file.
+    public static var auditMemory: Setting<AuditMemory> {
+        Setting(
+            name: "audit-memory", defaultValue: .automatic,
+            help: """
+                Plays kept in memory for 'audit' without files (calls: as many video counts); 0: none, \
+                nor the client's last counts ('counts', 'expect counts'). \
+                auto: \(AuditMemory.interactivePlays) with start, 0 with serve. Past the limit, audit the \
+                'record' file and a file: client's log instead.
+                """,
+            suggestions: ["auto", "0", String(AuditMemory.interactivePlays)])
+    }
+}
+
 extension ShellDuration: ShellValueConvertible {
     public static var typeName: String { "duration" }
 

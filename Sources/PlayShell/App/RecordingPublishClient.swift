@@ -1,22 +1,35 @@
 import PlayCounts
 
-/// Wraps the real client and remembers every call it accepted, so `audit`, `counts` and `expect` can check
-/// what the client was actually shown.
+/// Wraps the real client and remembers what it accepted, so `audit`, `counts` and `expect` can check what the
+/// client was actually shown.
+///
+/// The calls are kept for `audit` within a budget of video counts (a call costs its number of videos, at most
+/// 20): each count in a call follows at least one play received since that video was last published, so the
+/// calls of a run that fits `audit-memory` plays fit the same budget. The last counts (one entry per video,
+/// what `counts` and `expect counts == seeded` read) are kept unless the budget is 0: a hash table of every
+/// video, about 48 MiB at 1,000,000 videos, that a headless `serve` never reads.
 final class RecordingPublishClient: PublishClient {
-    /// Calls kept for `audit`; beyond this many, only the last counts are kept.
-    static let callLimit = 1_000_000
-
     private struct State {
-        var calls: [PublishCall] = []
-        var overflowed = false
-        var lastCounts: [VideoID: Int] = [:]
+        var calls: KeptRecords<PublishCall>
+        var lastCounts: [VideoID: Int]? = [:]
     }
 
     let inner: any PublishClient
-    private let state = Locked(State())
+    private let state: Locked<State>
 
-    init(_ inner: any PublishClient) {
+    /// - Parameter limit: the most video counts (summed over calls) kept in memory for `audit`; 0 keeps none.
+    init(_ inner: any PublishClient, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
         self.inner = inner
+        self.state = Locked(State(calls: KeptRecords(limit: limit)))
+    }
+
+    /// Changes how many video counts are kept in memory (0: no calls, no last counts); call it before the
+    /// first call.
+    func keepInMemory(atMost limit: Int) {
+        state.withLock { state in
+            state.calls = KeptRecords(limit: limit)
+            state.lastCounts = limit > 0 ? [:] : nil
+        }
     }
 
     var description: String { inner.description }
@@ -24,18 +37,16 @@ final class RecordingPublishClient: PublishClient {
     func publish(_ call: PublishCall) async throws {
         try await inner.publish(call)
         state.withLock { state in
-            for count in call.counts { state.lastCounts[count.video] = count.plays }
-            if state.calls.count < Self.callLimit {
-                state.calls.append(call)
-            } else {
-                state.overflowed = true
+            if state.lastCounts != nil {
+                for count in call.counts { state.lastCounts?[count.video] = count.plays }
             }
+            state.calls.append(contentsOf: CollectionOfOne(call), cost: max(1, call.counts.count))
         }
     }
 
-    /// The calls the client accepted, in order; nil when there were too many to keep.
-    var calls: [PublishCall]? { state.withLock { $0.overflowed ? nil : $0.calls } }
+    /// The calls the client accepted, in order; or why they were not kept in memory.
+    var calls: Result<[PublishCall], KeptRecordsShortfall> { state.withLock { $0.calls.kept } }
 
-    /// The last count the client was shown for each video.
-    var lastCounts: [VideoID: Int] { state.withLock { $0.lastCounts } }
+    /// The last count the client was shown for each video; nil when they were not kept (`audit-memory` 0).
+    var lastCounts: [VideoID: Int]? { state.withLock { $0.lastCounts } }
 }

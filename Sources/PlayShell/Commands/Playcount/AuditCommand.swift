@@ -8,9 +8,10 @@ struct AuditCommand: ShellCommand {
         commandName: "audit",
         abstract: "Check the publish calls against the plays received, rule by rule.",
         discussion: """
-            Without arguments, checks the current (or last) run from memory. With PUBLISH_LOG (the lines a \
-            file: client wrote), checks that log against --receipts RECEIPT_LOG (written with 'set record \
-            FILE') or, without it, against this run's plays.
+            Without arguments, checks the current (or last) run from memory: the plays and calls it kept, up \
+            to audit-memory (serve keeps none unless it is set). With PUBLISH_LOG (the lines a file: client \
+            wrote), checks that log against --receipts RECEIPT_LOG (written with 'set record FILE') or, \
+            without it, against this run's plays.
 
             Limits: what comes from memory is checked against the configuration that run was started with; \
             a publish log with --receipts (any run's files) against the current settings realtime-threshold \
@@ -171,10 +172,10 @@ struct AuditReport: Encodable {
             }
         } else {
             guard let session else { throw ShellError("the processor has not run yet; give a publish log") }
-            guard let recorded = session.client.calls else {
-                throw ShellError("too many calls to audit from memory; audit the client's file: log")
+            switch session.client.calls {
+            case .success(let recorded): calls = recorded
+            case .failure(let shortfall): throw unauditable(shortfall, what: "publish calls", unit: "video counts")
             }
-            calls = recorded
         }
         let receipts: [ReceiptRecord]
         if let receiptPath {
@@ -186,10 +187,10 @@ struct AuditReport: Encodable {
             }
         } else {
             guard let session else { throw ShellError("the processor has not run yet; give --receipts") }
-            guard let recorded = session.receipts.records else {
-                throw ShellError("too many plays to audit from memory; use 'set record FILE' and --receipts")
+            switch session.receipts.records {
+            case .success(let recorded): receipts = recorded
+            case .failure(let shortfall): throw unauditable(shortfall, what: "plays", unit: "plays")
             }
-            receipts = recorded
         }
         // What comes from memory was made under that processor's configuration. Two files may come from any run,
         // so they are checked against the settings as they are now: the ones `start` would use.
@@ -214,6 +215,20 @@ struct AuditReport: Encodable {
                     rule: $0.rule.rawValue, sequence: $0.sequence, video: $0.video?.description, detail: $0.detail,
                     lateOnArrival: $0.unavoidable)
             })
+    }
+
+    /// Why this run cannot be audited from memory, and how to audit it instead.
+    static func unauditable(_ shortfall: KeptRecordsShortfall, what: String, unit: String) -> ShellError {
+        let why: String
+        switch shortfall {
+        case .notKept:
+            why = "this run kept no \(what) in memory for audit (audit-memory 0; serve keeps none unless it is set)"
+        case .overflowed(let limit):
+            why = "this run's \(what) exceeded what audit-memory keeps in memory (\(limit) \(unit)), so none were kept"
+        }
+        return ShellError(
+            "cannot audit from memory: \(why). Audit files instead: before 'start', 'set record FILE' and "
+                + "'set client file:PATH', then 'audit PATH --receipts FILE' (or raise audit-memory)")
     }
 
     private static func read(_ path: String) throws -> String {

@@ -5,7 +5,11 @@ import PlayCounts
 struct CountsCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "counts",
-        abstract: "Show each video's seeded, counted and published plays.")
+        abstract: "Show each video's seeded, counted and published plays.",
+        discussion: """
+            CLIENT is '-' when the run kept no client counts in memory (audit-memory 0, or serve without \
+            audit-memory).
+            """)
 
     @Option(help: "Show only the N videos with the most plays (0: all).")
     var top: Int = 0
@@ -18,7 +22,7 @@ struct CountsCommand: ShellCommand {
         try shell.report(shown, json: output.json) { rows in
             Table(
                 columns: ["VIDEO", "SEEDED", "COUNTED", "CLIENT"],
-                rows: rows.map { [$0.videoID, String($0.seeded), String($0.counted), String($0.client)] })
+                rows: rows.map { [$0.videoID, String($0.seeded), String($0.counted), $0.client.map(String.init) ?? "-"] })
         }
     }
 }
@@ -27,7 +31,8 @@ struct CountRow: Encodable {
     let videoID: String
     let seeded: Int
     let counted: Int
-    let client: Int
+    /// Nil when the run kept no client counts (`audit-memory` 0); left out of the JSON then.
+    let client: Int?
 
     enum CodingKeys: String, CodingKey {
         case videoID = "video_id"
@@ -39,12 +44,14 @@ struct CountRow: Encodable {
         let expected = shell.app.expectedCounts
         let session = shell.app.latestSession
         let counted = await session?.processor.counts() ?? [:]
-        let client = session?.client.lastCounts ?? [:]
-        let videos = Set(expected.keys).union(counted.keys).union(client.keys)
+        // No session: the client was shown nothing. A session that kept no counts: unknown.
+        let client = session == nil ? [:] : session?.client.lastCounts
+        var videos = Set(expected.keys).union(counted.keys)
+        if let client { videos.formUnion(client.keys) }
         return videos.map { video in
             CountRow(
                 videoID: video.description, seeded: expected[video] ?? 0, counted: counted[video] ?? 0,
-                client: client[video] ?? 0)
+                client: client.map { $0[video] ?? 0 })
         }.sorted { ($0.seeded, $0.counted, $0.videoID) > ($1.seeded, $1.counted, $1.videoID) }
     }
 }

@@ -11,12 +11,18 @@ struct StartCommand: ShellCommand {
         abstract: "Start the processor: consume the topic, count plays, publish counts to the client.",
         discussion: """
             Reads the settings topic, channel, nsqd-tcp-address / lookupd-http-address (none: the embedded \
-            broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin, record, state \
-            and dead-letter-topic. With a state file, it resumes where the last run stopped or crashed: \
-            counts, held videos with their deadlines, and an unacknowledged call (resent first).
+            broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin, record, state, \
+            dead-letter-topic and audit-memory. With a state file, it resumes where the last run stopped or \
+            crashed: counts, held videos with their deadlines, and an unacknowledged call (resent first).
             """)
 
     func run(in shell: ShellContext) async throws {
+        try await Self.start(in: shell, headless: false)
+    }
+
+    /// Starts the processor; `headless` (from `serve`) keeps nothing in memory for `audit` unless
+    /// `audit-memory` says otherwise.
+    static func start(in shell: ShellContext, headless: Bool) async throws {
         if shell.app.session != nil { throw ShellError("the processor is already running ('stop' first)") }
         let settings = shell.settings
         let target = try await shell.app.target(in: shell)
@@ -66,6 +72,9 @@ struct StartCommand: ShellCommand {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
         }
         let session = ProcessorSession(sessionConfiguration)
+        let auditLimit = settings[.auditMemory].playLimit(headless: headless)
+        session.receipts.keepInMemory(atMost: auditLimit)
+        session.client.keepInMemory(atMost: auditLimit)
         do {
             try shell.app.setSession(session)
         } catch {
@@ -172,10 +181,12 @@ struct ServeCommand: ShellCommand {
             everything held — and playcount exits with status 0. For a durable service give a state file:
               playcount --state /var/lib/playcount/state.sqlite --nsqd-tcp-address 127.0.0.1:4150 -c serve
             A restart (after a stop or a crash) resumes from the state file: nothing lost, nothing counted twice.
+            Unless audit-memory is set, serve keeps no plays or calls in memory for 'audit' (a service runs for \
+            days); set record FILE and a file: client to audit its files.
             """)
 
     func run(in shell: ShellContext) async throws {
-        if shell.app.session == nil { try await StartCommand().run(in: shell) }
+        if shell.app.session == nil { try await StartCommand.start(in: shell, headless: true) }
         shell.app.installTerminationHandler(in: shell)
         if let session = shell.app.session {
             shell.err.print("playcount: serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops")
