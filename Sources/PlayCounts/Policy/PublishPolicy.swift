@@ -32,10 +32,12 @@ public struct PublishPolicy: Sendable {
     }
 
     public let configuration: PublishPolicyConfiguration
-    /// Per video: plays received, and the count last handed out in a call (or acknowledged as delivered).
+    /// Per video: plays received, the count last handed out in a call (or acknowledged as delivered), and the
+    /// count last acknowledged as delivered.
     private struct Counts: Sendable {
         var received = 0
         var published = 0
+        var delivered = 0
     }
     private var counts = VideoTable(initial: Counts())
     private var held = HeldVideos()
@@ -58,6 +60,8 @@ public struct PublishPolicy: Sendable {
     public func count(of video: VideoID) -> Int { counts.value(of: video).received }
     /// The count last handed out for `video` in a call (or acknowledged as delivered).
     public func publishedCount(of video: VideoID) -> Int { counts.value(of: video).published }
+    /// The count the client last accepted for `video` (as acknowledged, or restored).
+    public func deliveredCount(of video: VideoID) -> Int { counts.value(of: video).delivered }
     /// How many videos have unpublished held plays.
     public var heldVideoCount: Int { held.count }
     /// The instant the next held video comes due; nil when nothing is held.
@@ -119,7 +123,8 @@ public struct PublishPolicy: Sendable {
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
         var mandatory: [VideoID] = []
         for stored in videos {
-            counts.values[counts.slot(of: stored.video)] = Counts(received: stored.plays, published: stored.published)
+            counts.values[counts.slot(of: stored.video)] = Counts(
+                received: stored.plays, published: stored.published, delivered: stored.published)
             guard stored.plays != stored.published else { continue }
             if stored.published < configuration.realtimeThreshold {
                 mandatory.append(stored.video)
@@ -137,6 +142,7 @@ public struct PublishPolicy: Sendable {
         for entry in delivered {
             let slot = counts.slot(of: entry.video)
             counts.values[slot].published = max(counts.values[slot].published, entry.plays)
+            counts.values[slot].delivered = entry.plays
             if entry.plays >= counts.values[slot].received { held.release(entry.video) }
         }
     }

@@ -31,7 +31,6 @@ public actor PlayProcessor {
     private var frontSequence: Int?
     private var nextSequence = 1
     private var acceptedCalls = 0
-    private var delivered: [VideoID: Int] = [:]
     private var pumping = false
     private var retryAt: WallNanoseconds?
     private var consecutiveFailures = 0
@@ -81,8 +80,6 @@ public actor PlayProcessor {
     /// current counts; new calls are numbered from `nextSequence` on. `publishPending()` (or `run()`) sends
     /// what is due.
     public func restore(_ videos: [RestoredVideo], pendingCall: PublishCall?, nextSequence: Int) {
-        delivered.reserveCapacity(videos.count)
-        for video in videos where video.published != 0 { delivered[video.video] = video.published }
         if let pendingCall, !pendingCall.counts.isEmpty, outbox.isEmpty {
             outbox.append(pendingCall.counts.map(\.video))
             frontSequence = pendingCall.sequence
@@ -245,7 +242,6 @@ public actor PlayProcessor {
             acceptedCalls += 1
             retryAt = nil
             consecutiveFailures = 0
-            for entry in call.counts { delivered[entry.video] = entry.plays }
             policy.acknowledge(call.counts)
             recorder.recordCall(call)
             do {
@@ -264,7 +260,7 @@ public actor PlayProcessor {
             counts.reserveCapacity(videos.count)
             for video in videos {
                 let current = policy.count(of: video)
-                if current != delivered[video, default: 0] { counts.append(VideoCount(video: video, plays: current)) }
+                if current != policy.deliveredCount(of: video) { counts.append(VideoCount(video: video, plays: current)) }
             }
             if counts.isEmpty {
                 outbox.removeFirst()
