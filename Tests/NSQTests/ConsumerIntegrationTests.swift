@@ -88,6 +88,29 @@ import Testing
         }
     }
 
+    @Test func waitUntilSubscribedAnswersForEveryConfiguredBroker() async throws {
+        try await withBroker { broker in
+            // A port nothing listens on: a broker's, once stopped.
+            let gone = NSQBroker(configuration: NSQBrokerConfiguration(host: "127.0.0.1", tcpPort: 0, httpPort: 0))
+            try await gone.start()
+            let closedPort = try #require(gone.tcpPort)
+            try await gone.stop()
+            let consumer = NSQConsumer(configuration: .test(topic: "plays", addresses: [broker.tcpAddressText]))
+            let unreachable = NSQConsumer(
+                configuration: .test(topic: "plays", addresses: [broker.tcpAddressText, "127.0.0.1:\(closedPort)"]))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                group.addTask { try await unreachable.run() }
+                #expect(await consumer.waitUntilSubscribed(timeout: .seconds(10)))
+                // One of its two brokers never answers: not all subscribed when the time is up.
+                #expect(await !unreachable.waitUntilSubscribed(timeout: .milliseconds(300)))
+                await consumer.stop()
+                await unreachable.stop()
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test func requeueWithDelayRedeliversWithAttemptTwo() async throws {
         try await withBroker { broker in
             let producer = NSQProducer(address: broker.tcpAddressText)

@@ -70,6 +70,20 @@ public final class NSQConsumer: Sendable {
         (events, eventsContinuation) = AsyncStream.makeStream(of: Event.self)
     }
 
+    /// Waits until a connection to every directly configured nsqd (`nsqdTCPAddresses`) is subscribed, or
+    /// until `timeout` passes; returns whether they all are. Lets a caller that publishes right after
+    /// starting the consumer know that nsqd will push those messages to it. Checks every 2 ms.
+    public func waitUntilSubscribed(timeout: Duration) async -> Bool {
+        let wanted = Set(configuration.nsqdTCPAddresses.filter { NSQAddress($0) != nil })
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let subscribed = Set(status().connections.lazy.filter { $0.state == .subscribed }.map(\.address))
+            if wanted.isSubset(of: subscribed) { return true }
+            if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     /// Per-connection figures and totals.
     public func status() -> NSQConsumerStatus {
         let boxes = shared.withLockedValue { $0.entries.sorted { $0.key < $1.key }.map(\.value.status) }

@@ -110,6 +110,11 @@ final class ProcessorSession: Sendable {
             }
         }
         tasks.withLock { $0 = (run, processing) }
+        // A script publishes right after `start`: return once nsqd will push to us, so those plays are
+        // consumed (bounded: an nsqd that is down is retried in the background meanwhile).
+        if await !consumer.waitUntilSubscribed(timeout: .seconds(5)) {
+            warn("not yet subscribed to every nsqd after 5 s; still trying in the background")
+        }
     }
 
     /// Graceful stop: CLS and settle in-flight messages, process (commit, FIN) what was read, publish
