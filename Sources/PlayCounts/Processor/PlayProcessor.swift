@@ -97,12 +97,13 @@ public actor PlayProcessor {
         await publishPending()
     }
 
-    /// Counts one read batch and decides its calls without sending them, so the caller can acknowledge the
-    /// batch's messages (FIN) before the calls go out; `publishPending()` sends them.
+    /// `accept(_:invalidMessages:)` for plays in arrival order.
     public func accept(_ plays: [Play], invalidMessages invalid: Int = 0) {
         accept(PlayBatch(plays), invalidMessages: invalid)
     }
 
+    /// Counts one read batch and decides its calls without sending them, so the caller can acknowledge the
+    /// batch's messages (FIN) before the calls go out; `publishPending()` sends them.
     public func accept(_ batch: PlayBatch, invalidMessages invalid: Int = 0) {
         if invalid > 0 {
             invalidMessages += invalid

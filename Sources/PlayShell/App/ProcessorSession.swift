@@ -307,14 +307,13 @@ final class ProcessorSession: Sendable {
         } catch {
             warn("\(error); requeueing the batch")
             counterState.withLock { $0.commitFailures += 1 }
-            for (index, ids) in finish.enumerated() where !ids.isEmpty {
-                let settled = Set(ids)
-                for (deliveryIndex, message) in chunk where deliveryIndex == index && settled.contains(message.id) {
-                    if message.attempts > 1, alreadyCommitted.contains(MessageKey(message)) {
-                        deliveries[index].finish(message.id)
-                    } else {
-                        deliveries[index].requeue(message)
-                    }
+            // What this chunk would have FIN'd: counted before (FIN it anyway), or requeue it.
+            let settled = finish.map(Set.init)
+            for (index, message) in chunk where settled[index].contains(message.id) {
+                if message.attempts > 1, alreadyCommitted.contains(MessageKey(message)) {
+                    deliveries[index].finish(message.id)
+                } else {
+                    deliveries[index].requeue(message)
                 }
             }
             return false
@@ -326,12 +325,6 @@ final class ProcessorSession: Sendable {
         }
         batch.append(contentsOf: chunkPlays)
         return true
-    }
-
-    private func requeueAll(_ deliveries: [NSQDelivery]) {
-        for delivery in deliveries {
-            for message in delivery.messages { delivery.requeue(message) }
-        }
     }
 
     /// Publishes a dead letter for each message the consumer gave up on (already FIN'd by the consumer).
