@@ -10,18 +10,14 @@ public struct BatchCommit: Sendable {
     /// The queue timestamp of the first unpublished play, only for videos whose first unpublished play is in
     /// this batch. A video that already has one keeps the earlier of the two.
     public var earliestUnpublished: [VideoID: WallNanoseconds]
-    /// When the batch was committed; the retention of its message ids counts from here.
-    public var committedAt: WallNanoseconds
 
     public init(
         messages: [MessageKey],
         countDeltas: [VideoID: Int],
-        earliestUnpublished: [VideoID: WallNanoseconds] = [:],
-        committedAt: WallNanoseconds
+        earliestUnpublished: [VideoID: WallNanoseconds] = [:]
     ) {
         self.messages = messages
         self.countDeltas = countDeltas
         self.earliestUnpublished = earliestUnpublished
-        self.committedAt = committedAt
     }
 }

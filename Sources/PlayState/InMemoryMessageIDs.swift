@@ -1,55 +1,56 @@
 import Foundation
 import PlayCounts
 
-/// The committed message ids of a `:memory:` store, kept in a hash table instead of SQLite.
+/// The committed message ids of a `:memory:` store, kept in hash tables instead of SQLite.
 ///
-/// An in-memory store's ids only serve redeliveries within the run (nothing survives the process), so a hash
-/// table from key to commit time does the same job as the `committed_message` table at a fraction of the cost
-/// per message. `PlayStateStore` adds a batch's ids only after its transaction committed, so a failed batch
-/// leaves none behind, exactly like the table.
+/// An in-memory store's ids only serve redeliveries within the run (nothing survives the process), so two
+/// hash sets, one per generation (see `MessageGenerations`), do the job of a state file's two tables at a
+/// fraction of the cost per message. `PlayStateStore` adds a batch's ids only after its transaction committed,
+/// so a failed batch leaves none behind, exactly like the tables.
 final class InMemoryMessageIDs: @unchecked Sendable {
     private let lock = NSLock()
     // Only touched with `lock` held.
-    private var keys = MessageKeySet()
-    /// When each key was last committed, by its index in `keys.keys`.
-    private var committedAt: [WallNanoseconds] = []
+    private var current = MessageKeySet()
+    private var previous = MessageKeySet(minimumCapacity: 1)
+    private var currentStartedAt: WallNanoseconds?
 
-    /// Adds `keys`, or refreshes their commit time when already present.
-    func insert(_ keys: [MessageKey], committedAt time: WallNanoseconds) {
+    /// Adds `keys` to the current generation (a key still in the previous one is kept again from now).
+    func insert(_ keys: [MessageKey]) {
         lock.lock()
         defer { lock.unlock() }
-        for key in keys {
-            let (inserted, index) = self.keys.insert(key)
-            if inserted { committedAt.append(time) } else { committedAt[index] = time }
-        }
+        for key in keys { current.insert(key) }
     }
 
     /// Which of `keys` are present.
     func committed(_ keys: [MessageKey]) -> Set<MessageKey> {
         lock.lock()
         defer { lock.unlock() }
-        return Set(keys.lazy.filter { self.keys.contains($0) })
+        return Set(keys.lazy.filter { self.current.contains($0) || self.previous.contains($0) })
     }
 
-    /// Drops ids committed before `cutoff`; returns how many (O(ids), run once a prune interval).
-    func prune(before cutoff: WallNanoseconds) -> Int {
+    /// Rotates the generations if the retention allows; returns how many ids were dropped.
+    func prune(now: WallNanoseconds, retention: WallNanoseconds) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        let before = keys.count
-        var kept = MessageKeySet()
-        var keptAt: [WallNanoseconds] = []
-        for (key, time) in zip(keys.keys, committedAt) where time >= cutoff {
-            kept.insert(key)
-            keptAt.append(time)
+        switch MessageGenerations.step(startedAt: currentStartedAt, now: now, retention: retention) {
+        case .keep:
+            return 0
+        case .start:
+            currentStartedAt = now
+            return 0
+        case .rotate:
+            let dropped = previous.count
+            previous = current
+            current = MessageKeySet()
+            currentStartedAt = now
+            return dropped
         }
-        keys = kept
-        committedAt = keptAt
-        return before - keys.count
     }
 
+    /// Distinct ids kept, in either generation.
     var count: Int {
         lock.lock()
         defer { lock.unlock() }
-        return keys.count
+        return previous.count + current.keys.lazy.filter { !self.previous.contains($0) }.count
     }
 }

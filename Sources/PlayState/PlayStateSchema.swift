@@ -13,6 +13,16 @@ enum PlayStateSchema {
     /// clearly instead of adding tables to it.
     static let applicationID: Int32 = 0x504C_4159
 
+    /// The columns of both `committed_message_a` and `committed_message_b`: a message is nsqd's id plus the
+    /// timestamp nsqd gave it (two nsqd nodes may reuse an id).
+    static let committedMessageColumns = """
+        id_high INTEGER NOT NULL, id_low INTEGER NOT NULL, queued_at INTEGER NOT NULL,
+        PRIMARY KEY (id_high, id_low, queued_at)
+        """
+
+    /// The table of each message generation, by the name `message_generation.current` holds.
+    static let committedMessageTables = ["a": "committed_message_a", "b": "committed_message_b"]
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -45,6 +55,26 @@ enum PlayStateSchema {
                 INSERT INTO publisher (singleton, next_sequence) VALUES (1, 1);
 
                 PRAGMA application_id = \(applicationID);
+                """)
+        }
+        // Committed message ids move to two generation tables (see `MessageGenerations`): the index on
+        // `committed_at` that pruning needed cost as much per message as the id's own row.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE committed_message_a (\(committedMessageColumns)) WITHOUT ROWID, STRICT;
+                CREATE TABLE committed_message_b (\(committedMessageColumns)) WITHOUT ROWID, STRICT;
+                INSERT INTO committed_message_a SELECT id_high, id_low, queued_at FROM committed_message;
+
+                CREATE TABLE message_generation (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    current TEXT NOT NULL CHECK (current IN ('a', 'b')),
+                    started_at INTEGER
+                ) STRICT;
+                -- The ids carried over start the current generation at the oldest one's commit.
+                INSERT INTO message_generation (singleton, current, started_at)
+                    VALUES (1, 'a', (SELECT min(committed_at) FROM committed_message));
+
+                DROP TABLE committed_message;
                 """)
         }
         return migrator

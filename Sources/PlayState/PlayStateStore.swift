@@ -45,7 +45,7 @@ public final class PlayStateStore: Sendable {
     /// Guards `ClosedState`: GRDB crashes on use of a closed connection, so every access checks it first, under
     /// a lock that `close()` also takes.
     private let closedState = ClosedState()
-    /// The committed message ids of a `:memory:` store (nil for a file, whose ids live in `committed_message`).
+    /// The committed message ids of a `:memory:` store (nil for a file, whose ids live in its tables).
     private let memoryIDs: InMemoryMessageIDs?
 
     /// The path that opens an in-memory store.
@@ -98,8 +98,8 @@ public final class PlayStateStore: Sendable {
     public func commit(_ batch: BatchCommit) throws {
         let memoryIDs = self.memoryIDs
         try perform("committing a batch of \(batch.messages.count) messages") { db in
-            if memoryIDs == nil {
-                try Self.insertCommittedMessages(batch.messages, committedAt: batch.committedAt, in: db)
+            if memoryIDs == nil, !batch.messages.isEmpty {
+                try Self.insertCommittedMessages(batch.messages, into: try Self.currentGeneration(db, path: path).table, in: db)
             }
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
                 // An existing earliest timestamp wins over a later one: the deadline never moves later.
@@ -123,7 +123,7 @@ public final class PlayStateStore: Sendable {
             }
         }
         // Only once the transaction committed: a failed batch leaves no ids behind.
-        memoryIDs?.insert(batch.messages, committedAt: batch.committedAt)
+        memoryIDs?.insert(batch.messages)
     }
 
     /// Rows per multi-row INSERT of message ids, largest first: a batch of n ids takes n / 64 statements of 64
@@ -131,29 +131,33 @@ public final class PlayStateStore: Sendable {
     /// the per-statement overhead (bind, step, reset, VDBE setup).
     static let messageInsertChunkSizes = [64, 8, 1]
 
-    /// `INSERT … VALUES (…), (…) … ON CONFLICT …` of `rows` message ids; `?1` is the shared `committed_at`,
-    /// row `i` binds `?(3i+2)`, `?(3i+3)`, `?(3i+4)`.
-    static func insertCommittedMessagesSQL(rows: Int) -> String {
-        let values = (0..<rows).map { row in "(?\(3 * row + 2), ?\(3 * row + 3), ?\(3 * row + 4), ?1)" }
-        return "INSERT INTO committed_message (id_high, id_low, queued_at, committed_at) VALUES "
+    /// `INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING` of `rows` message ids into `table`; row `i` binds
+    /// `?(3i+1)`, `?(3i+2)`, `?(3i+3)`.
+    static func insertCommittedMessagesSQL(into table: String, rows: Int) -> String {
+        let values = (0..<rows).map { row in "(?\(3 * row + 1), ?\(3 * row + 2), ?\(3 * row + 3))" }
+        return "INSERT INTO \(table) (id_high, id_low, queued_at) VALUES "
             + values.joined(separator: ", ")
-            + " ON CONFLICT DO UPDATE SET committed_at = excluded.committed_at"
+            + " ON CONFLICT DO NOTHING"
     }
 
-    private static let insertCommittedMessagesSQLBySize: [Int: String] = Dictionary(
-        uniqueKeysWithValues: messageInsertChunkSizes.map { ($0, insertCommittedMessagesSQL(rows: $0)) })
+    /// The statements of `insertCommittedMessagesSQL`, by table and rows.
+    private static let insertCommittedMessagesSQLByTable: [String: [Int: String]] = Dictionary(
+        uniqueKeysWithValues: PlayStateSchema.committedMessageTables.values.map { table in
+            (table, Dictionary(uniqueKeysWithValues: messageInsertChunkSizes.map {
+                ($0, insertCommittedMessagesSQL(into: table, rows: $0))
+            }))
+        })
 
-    /// Inserts `messages` (or refreshes their `committed_at` when already stored) with multi-row statements.
-    private static func insertCommittedMessages(_ messages: [MessageKey], committedAt: WallNanoseconds, in db: Database) throws {
+    /// Inserts `messages` into `table` (those already there stay as they are) with multi-row statements.
+    private static func insertCommittedMessages(_ messages: [MessageKey], into table: String, in db: Database) throws {
         var start = messages.startIndex
         var values: [Int64] = []
-        values.reserveCapacity(1 + 3 * messageInsertChunkSizes[0])
+        values.reserveCapacity(3 * messageInsertChunkSizes[0])
         for size in messageInsertChunkSizes where messages.endIndex - start >= size {
-            guard let sql = insertCommittedMessagesSQLBySize[size] else { continue }
+            guard let sql = insertCommittedMessagesSQLByTable[table]?[size] else { continue }
             let insert = FastStatement(try db.cachedStatement(sql: sql), in: db)
             while messages.endIndex - start >= size {
                 values.removeAll(keepingCapacity: true)
-                values.append(committedAt)
                 for key in messages[start..<(start + size)] {
                     values.append(Int64(bitPattern: key.idHigh))
                     values.append(Int64(bitPattern: key.idLow))
@@ -165,6 +169,16 @@ public final class PlayStateStore: Sendable {
         }
     }
 
+    /// The current message generation: its name, its table and when it started (nil: not yet).
+    private static func currentGeneration(_ db: Database, path: String) throws -> (name: String, table: String, startedAt: WallNanoseconds?) {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT current, started_at FROM message_generation")),
+              let name = row[0] as String?, let table = PlayStateSchema.committedMessageTables[name]
+        else {
+            throw PlayStateStoreError(kind: .corrupt, path: path, detail: "the message generation row is missing or invalid")
+        }
+        return (name, table, row[1])
+    }
+
     /// Which of `keys` were committed (and not yet pruned). Only redeliveries need asking: a message delivered
     /// with `attempts == 1` has never been delivered before, so it cannot have been committed.
     public func alreadyCommitted(_ keys: [MessageKey]) throws -> Set<MessageKey> {
@@ -174,7 +188,9 @@ public final class PlayStateStore: Sendable {
         }
         return try read("looking up \(keys.count) redelivered messages") { db in
             let lookup = try db.cachedStatement(sql: """
-                SELECT 1 FROM committed_message WHERE id_high = ? AND id_low = ? AND queued_at = ?
+                SELECT 1 WHERE
+                    EXISTS (SELECT 1 FROM committed_message_a WHERE id_high = ?1 AND id_low = ?2 AND queued_at = ?3)
+                    OR EXISTS (SELECT 1 FROM committed_message_b WHERE id_high = ?1 AND id_low = ?2 AND queued_at = ?3)
                 """)
             let fastLookup = FastStatement(lookup, in: db)
             var found: Set<MessageKey> = []
@@ -186,24 +202,44 @@ public final class PlayStateStore: Sendable {
         }
     }
 
-    /// Forgets committed message ids older than the retention window; returns how many were dropped.
+    /// Forgets committed message ids past the retention, a generation at a time (see `MessageGenerations`):
+    /// every id is kept at least the retention after its commit, and at most about twice that. Returns how
+    /// many ids were dropped.
     @discardableResult
     public func prune(now: WallNanoseconds) throws -> Int {
-        let cutoff = now &- options.retention
+        let retention = options.retention
         if let memoryIDs {
-            return try access("pruning committed message ids") { memoryIDs.prune(before: cutoff) }
+            return try access("pruning committed message ids") { memoryIDs.prune(now: now, retention: retention) }
         }
         return try perform("pruning committed message ids") { db in
-            try db.cachedStatement(sql: "DELETE FROM committed_message WHERE committed_at < ?").execute(arguments: [cutoff])
-            return db.changesCount
+            let current = try Self.currentGeneration(db, path: path)
+            switch MessageGenerations.step(startedAt: current.startedAt, now: now, retention: retention) {
+            case .keep:
+                return 0
+            case .start:
+                try db.execute(sql: "UPDATE message_generation SET started_at = ?", arguments: [now])
+                return 0
+            case .rotate:
+                let next = current.name == "a" ? "b" : "a"
+                guard let nextTable = PlayStateSchema.committedMessageTables[next] else { return 0 }
+                // The other table holds the previous generation: expired whole. Emptied, it becomes current.
+                try db.execute(sql: "DELETE FROM \(nextTable)")
+                let dropped = db.changesCount
+                try db.execute(sql: "UPDATE message_generation SET current = ?, started_at = ?", arguments: [next, now])
+                return dropped
+            }
         }
     }
 
-    /// How many committed message ids are kept (for stats; O(ids)).
+    /// How many distinct committed message ids are kept (for tests and diagnostics; O(ids)).
     public func committedMessageCount() throws -> Int {
         if let memoryIDs { return try access("counting committed message ids") { memoryIDs.count } }
         return try read("counting committed message ids") { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM committed_message") ?? 0
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM (
+                    SELECT id_high, id_low, queued_at FROM committed_message_a
+                    UNION SELECT id_high, id_low, queued_at FROM committed_message_b)
+                """) ?? 0
         }
     }
 

@@ -19,8 +19,7 @@ import Testing
                             let base = UInt64((task * batchesPerTask + batch) * messagesPerBatch)
                             try store.commit(BatchCommit(
                                 messages: (0..<UInt64(messagesPerBatch)).map { key(base + $0) },
-                                countDeltas: [video(UInt64(task % 3)): messagesPerBatch],
-                                committedAt: 1))
+                                countDeltas: [video(UInt64(task % 3)): messagesPerBatch]))
                         }
                     }
                 }

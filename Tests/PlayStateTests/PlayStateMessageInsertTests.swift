@@ -5,8 +5,8 @@ import Testing
 
 /// Committed message ids, in both kinds of store: a file inserts them with multi-row statements (64, 8, then
 /// 1 row each), `:memory:` keeps them in a hash table. Every batch size, including those around the chunk
-/// boundaries, stores exactly its ids; repeated ids within one statement or across statements are stored once
-/// and refresh their retention; a failed batch leaves none behind.
+/// boundaries, stores exactly its ids; repeated ids within one statement or across statements are stored once;
+/// a failed batch leaves none behind.
 @Suite struct PlayStateMessageInsertTests {
     /// Runs `body` with a fresh store in a temporary file (`inFile`) or in memory.
     private func withStore(
@@ -24,7 +24,7 @@ import Testing
     func everyBatchSizeStoresExactlyItsIds(size: Int, inFile: Bool) throws {
         try withStore(inFile: inFile) { store in
             let keys = (0..<UInt64(size)).map { key($0) }
-            try store.commit(BatchCommit(messages: keys, countDeltas: [video(1): size], committedAt: 1))
+            try store.commit(BatchCommit(messages: keys, countDeltas: [video(1): size]))
 
             #expect(try store.committedMessageCount() == size)
             #expect(try store.alreadyCommitted(keys) == Set(keys))
@@ -39,33 +39,20 @@ import Testing
         try withStore(inFile: inFile) { store in
             // 150 keys over 40 distinct ids: repeats fall inside one 64-row statement and across statements.
             let keys = (0..<150).map { key(UInt64($0 % 40)) }
-            try store.commit(BatchCommit(messages: keys, countDeltas: [:], committedAt: 1))
+            try store.commit(BatchCommit(messages: keys, countDeltas: [:]))
             #expect(try store.committedMessageCount() == 40)
             #expect(try store.alreadyCommitted(keys) == Set(keys))
         }
     }
 
     @Test(arguments: [true, false])
-    func recommittingIdsRefreshesTheirRetention(inFile: Bool) throws {
-        try withStore(inFile: inFile, options: .init(retention: minute)) { store in
-            let keys = (0..<UInt64(100)).map { key($0) }
-            try store.commit(BatchCommit(messages: keys, countDeltas: [:], committedAt: 0))
-            try store.commit(BatchCommit(messages: Array(keys.prefix(70)), countDeltas: [:], committedAt: 2 * minute))
-
-            #expect(try store.prune(now: 2 * minute) == 30)
-            #expect(try store.alreadyCommitted(keys) == Set(keys.prefix(70)))
-            #expect(try store.committedMessageCount() == 70)
-        }
-    }
-
-    @Test(arguments: [true, false])
     func aFailedBatchLeavesNoIds(inFile: Bool) throws {
         try withStore(inFile: inFile) { store in
-            try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): Int.max], committedAt: 1))
+            try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): Int.max]))
             let keys = (2..<UInt64(80)).map { key($0) }
             // The upsert overflows the count after the ids were written: the whole batch rolls back.
             #expect(throws: PlayStateStoreError.self) {
-                try store.commit(BatchCommit(messages: keys, countDeltas: [video(1): 1], committedAt: 2))
+                try store.commit(BatchCommit(messages: keys, countDeltas: [video(1): 1]))
             }
             #expect(try store.alreadyCommitted(keys).isEmpty)
             #expect(try store.committedMessageCount() == 1)
@@ -74,7 +61,7 @@ import Testing
 
     @Test func aClosedInMemoryStoreRefusesIdLookups() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [:], committedAt: 1))
+        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [:]))
         try store.close()
         #expect(throws: PlayStateStoreError.self) { _ = try store.alreadyCommitted([key(1)]) }
     }

@@ -9,7 +9,7 @@ import Testing
     private func fillState(_ store: PlayStateStore) throws -> PublishCall {
         try store.commit(BatchCommit(
             messages: (0..<100).map { key($0) }, countDeltas: [video(1): 60, video(2): 40],
-            earliestUnpublished: [video(1): 11, video(2): 22], committedAt: 1_000))
+            earliestUnpublished: [video(1): 11, video(2): 22]))
         let acknowledged = PublishCall(sequence: 1, publishedAt: 2_000, counts: [VideoCount(video: video(1), plays: 60)])
         try store.recordCallStarted(acknowledged)
         try store.recordCallAcknowledged(acknowledged)
@@ -75,7 +75,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("state.db").path
             let store = try PlayStateStore(path: path)
-            try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1], committedAt: 1))
+            try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1]))
             #expect(FileManager.default.fileExists(atPath: path + "-wal"))
             #expect(FileManager.default.fileExists(atPath: path + "-shm"))
             try store.checkIntegrity()

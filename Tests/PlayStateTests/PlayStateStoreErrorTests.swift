@@ -85,7 +85,7 @@ import Testing
                 let store = try PlayStateStore(path: path)
                 var deltas: [VideoID: Int] = [:]
                 for index in 0..<20_000 { deltas[video(UInt64(index))] = index + 1 }
-                try store.commit(BatchCommit(messages: [], countDeltas: deltas, committedAt: 1))
+                try store.commit(BatchCommit(messages: [], countDeltas: deltas))
                 try store.close()  // checkpoints the WAL into the main file
             }
             // Overwrite everything after the first two pages (header + schema) with garbage.

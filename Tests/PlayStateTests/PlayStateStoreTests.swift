@@ -19,13 +19,11 @@ import Testing
             try store.commit(BatchCommit(
                 messages: [key(1), key(2), key(3)],
                 countDeltas: [video(1): 2, video(2): 1],
-                earliestUnpublished: [video(1): 100, video(2): 200],
-                committedAt: 1_000))
+                earliestUnpublished: [video(1): 100, video(2): 200]))
             try store.commit(BatchCommit(
                 messages: [key(4)],
                 countDeltas: [video(1): 1, video(3): 1],
-                earliestUnpublished: [video(1): 50, video(3): 300],
-                committedAt: 2_000))
+                earliestUnpublished: [video(1): 50, video(3): 300]))
 
             let snapshot = try store.load()
             #expect(snapshot.counts == [video(1): 3, video(2): 1, video(3): 1])
@@ -38,8 +36,8 @@ import Testing
 
     @Test func laterEarliestUnpublishedDoesNotMoveTheDeadline() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
-        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], earliestUnpublished: [video(1): 10], committedAt: 1))
-        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], earliestUnpublished: [video(1): 99], committedAt: 2))
+        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], earliestUnpublished: [video(1): 10]))
+        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], earliestUnpublished: [video(1): 99]))
         #expect(try store.load().earliestUnpublished == [video(1): 10])
     }
 
@@ -48,7 +46,7 @@ import Testing
         let messages = (0..<5_000).map { key(UInt64($0)) }
         var deltas: [VideoID: Int] = [:]
         for index in 0..<5_000 { deltas[video(UInt64(index % 100)), default: 0] += 1 }
-        try store.commit(BatchCommit(messages: messages, countDeltas: deltas, committedAt: 1))
+        try store.commit(BatchCommit(messages: messages, countDeltas: deltas))
 
         #expect(try store.committedMessageCount() == 5_000)
         let snapshot = try store.load()
@@ -60,9 +58,9 @@ import Testing
     @Test func aFailingBatchCommitsNothing() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
         // plays overflow Int64 on the second batch's upsert, after its message ids were inserted.
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): Int.max], committedAt: 1))
+        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): Int.max]))
         #expect(throws: PlayStateStoreError.self) {
-            try store.commit(BatchCommit(messages: [key(2), key(3)], countDeltas: [video(1): 1], committedAt: 2))
+            try store.commit(BatchCommit(messages: [key(2), key(3)], countDeltas: [video(1): 1]))
         }
         #expect(try store.alreadyCommitted([key(2), key(3)]).isEmpty)
         #expect(try store.load().counts == [video(1): Int.max])
@@ -70,7 +68,7 @@ import Testing
 
     @Test func dedupeFindsOnlyCommittedKeys() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
-        try store.commit(BatchCommit(messages: [key(1), key(2)], countDeltas: [video(1): 2], committedAt: 1))
+        try store.commit(BatchCommit(messages: [key(1), key(2)], countDeltas: [video(1): 2]))
         let asked = [key(1), key(2), key(3), key(1, timestamp: 42)]
         #expect(try store.alreadyCommitted(asked) == [key(1), key(2)])
         #expect(try store.alreadyCommitted([]).isEmpty)
@@ -83,40 +81,11 @@ import Testing
         #expect(key.description == "0123456789abcdef@7")
     }
 
-    @Test func pruneDropsIdsPastRetentionOnly() throws {
-        let store = try PlayStateStore(
-            path: PlayStateStore.inMemoryPath, options: .init(retention: 10 * minute))
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1], committedAt: 0))
-        try store.commit(BatchCommit(messages: [key(2)], countDeltas: [video(1): 1], committedAt: 5 * minute))
-
-        #expect(try store.prune(now: 10 * minute) == 0)  // key(1) is exactly at the edge: kept
-        #expect(try store.prune(now: 10 * minute + 1) == 1)
-        #expect(try store.alreadyCommitted([key(1), key(2)]) == [key(2)])
-        #expect(try store.prune(now: 16 * minute) == 1)
-        #expect(try store.committedMessageCount() == 0)
-        #expect(try store.load().counts == [video(1): 2])  // pruning ids never touches counts
-    }
-
-    @Test func defaultRetentionIsSixteenMinutes() throws {
-        let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [:], committedAt: 0))
-        #expect(try store.prune(now: 16 * minute) == 0)
-        #expect(try store.prune(now: 16 * minute + 1) == 1)
-    }
-
-    @Test func recommittingAKeyRefreshesItsRetention() throws {
-        let store = try PlayStateStore(path: PlayStateStore.inMemoryPath, options: .init(retention: minute))
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1], committedAt: 0))
-        try store.commit(BatchCommit(messages: [key(1)], countDeltas: [:], committedAt: 2 * minute))
-        #expect(try store.prune(now: 2 * minute) == 0)
-        #expect(try store.alreadyCommitted([key(1)]) == [key(1)])
-    }
-
     @Test func outboxLifecycle() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
         try store.commit(BatchCommit(
             messages: [key(1)], countDeltas: [video(1): 120, video(2): 3],
-            earliestUnpublished: [video(1): 10, video(2): 20], committedAt: 1))
+            earliestUnpublished: [video(1): 10, video(2): 20]))
 
         let call = PublishCall(sequence: 1, publishedAt: 500, counts: [
             VideoCount(video: video(1), plays: 120), VideoCount(video: video(2), plays: 3),
@@ -128,7 +97,7 @@ import Testing
         #expect(snapshot.lastPublished.isEmpty)  // not acknowledged yet
 
         // A play for video 2 arrives while the call is in flight.
-        try store.commit(BatchCommit(messages: [key(2)], countDeltas: [video(2): 1], earliestUnpublished: [video(2): 600], committedAt: 2))
+        try store.commit(BatchCommit(messages: [key(2)], countDeltas: [video(2): 1], earliestUnpublished: [video(2): 600]))
         try store.recordCallAcknowledged(call)
         snapshot = try store.load()
         #expect(snapshot.outbox == nil)
@@ -142,12 +111,12 @@ import Testing
     @Test func acknowledgementCanSetTheExactEarliestUnpublished() throws {
         let store = try PlayStateStore(path: PlayStateStore.inMemoryPath)
         try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 150, video(2): 5],
-                                     earliestUnpublished: [video(1): 10, video(2): 20], committedAt: 1))
+                                     earliestUnpublished: [video(1): 10, video(2): 20]))
         let call = PublishCall(sequence: 1, publishedAt: 30, counts: [
             VideoCount(video: video(1), plays: 150), VideoCount(video: video(2), plays: 5),
         ])
         try store.recordCallStarted(call)
-        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1], committedAt: 2))
+        try store.commit(BatchCommit(messages: [], countDeltas: [video(1): 1]))
         // Video 2 is fully published: a timestamp given for it is ignored.
         try store.recordCallAcknowledged(call, stillUnpublishedSince: [video(1): 40, video(2): 41])
         #expect(try store.load().earliestUnpublished == [video(1): 40])
@@ -168,7 +137,7 @@ import Testing
     @Test func inMemoryStoresAreIndependent() throws {
         let first = try PlayStateStore(path: PlayStateStore.inMemoryPath)
         let second = try PlayStateStore(path: PlayStateStore.inMemoryPath)
-        try first.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1], committedAt: 1))
+        try first.commit(BatchCommit(messages: [key(1)], countDeltas: [video(1): 1]))
         #expect(try first.load().videos.count == 1)
         #expect(try second.load().videos.isEmpty)
         #expect(try second.alreadyCommitted([key(1)]).isEmpty)

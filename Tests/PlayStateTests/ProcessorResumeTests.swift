@@ -31,7 +31,7 @@ struct ProcessorResumeTests {
                 let store = try PlayStateStore(path: path)
                 try store.commit(BatchCommit(
                     messages: [key(1), key(2), key(3)], countDeltas: [video(1): 2, video(2): 1],
-                    earliestUnpublished: [video(1): now - 10, video(2): now - 5], committedAt: now))
+                    earliestUnpublished: [video(1): now - 10, video(2): now - 5]))
                 let processor = PlayProcessor(client: DownClient(), clock: clock, journal: StoreCallJournal(store: store))
                 await processor.restore(from: try store.load())
                 await processor.accept(plays([video(1), video(1), video(2)]))
@@ -51,7 +51,7 @@ struct ProcessorResumeTests {
             #expect(first.sequence == 1)
             #expect(Set(first.counts) == [VideoCount(video: video(1), plays: 2), VideoCount(video: video(2), plays: 1)])
 
-            try store.commit(BatchCommit(messages: [key(4)], countDeltas: [video(3): 1], earliestUnpublished: [video(3): now], committedAt: now))
+            try store.commit(BatchCommit(messages: [key(4)], countDeltas: [video(3): 1], earliestUnpublished: [video(3): now]))
             await processor.accept(plays([video(3)]))
             await processor.publishPending()
             #expect(await client.calls.map(\.sequence) == [1, 2])

@@ -303,7 +303,7 @@ final class ProcessorSession: Sendable {
             earliest[group.video] = group.earliestQueuedAt
         }
         do {
-            try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest, committedAt: now))
+            try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest))
         } catch {
             warn("\(error); requeueing the batch")
             counterState.withLock { $0.commitFailures += 1 }
