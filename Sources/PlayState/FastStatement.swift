@@ -3,9 +3,9 @@ import GRDBSQLite
 
 /// Executes a GRDB cached statement with integer arguments through the SQLite C API directly.
 ///
-/// The store's hot loops (thousands of message ids per batch) spend most of their time in GRDB's generic
-/// argument handling (an array of `DatabaseValue` per row); binding `Int64`s straight to the prepared statement
-/// roughly halves the cost per row. Only for plain INSERT/UPDATE/SELECT statements inside a GRDB transaction:
+/// The store's hot loops (a row per video of every batch and of every publish call) spent most of their time
+/// in GRDB's generic argument handling (an array of `DatabaseValue` per row); binding `Int64`s straight to the
+/// prepared statement roughly halves the cost per row. Only for plain INSERT/UPDATE/SELECT statements inside a GRDB transaction:
 /// GRDB still owns the connection, the transaction and the statement's lifetime.
 struct FastStatement {
     private let statement: Statement
@@ -24,32 +24,6 @@ struct FastStatement {
         let code = sqlite3_step(handle)
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else { throw error(code) }
-    }
-
-    /// Runs the statement to completion with `values` bound to parameters 1…`values.count`.
-    func execute(_ values: [Int64]) throws {
-        var index: Int32 = 1
-        for value in values {
-            let code = sqlite3_bind_int64(handle, index, value)
-            guard code == SQLITE_OK else { throw error(code) }
-            index += 1
-        }
-        let code = sqlite3_step(handle)
-        sqlite3_reset(handle)
-        guard code == SQLITE_DONE else { throw error(code) }
-    }
-
-    /// Runs the statement and tells whether it produced at least one row.
-    func hasRow(_ a: Int64, _ b: Int64, _ c: Int64, count: Int32) throws -> Bool {
-        try bind(a, b, c, nil, count: count)
-        let code = sqlite3_step(handle)
-        // Reset at once so no read stays open on the statement.
-        sqlite3_reset(handle)
-        switch code {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
-        default: throw error(code)
-        }
     }
 
     private func bind(_ a: Int64, _ b: Int64, _ c: Int64?, _ d: Int64?, count: Int32) throws {

@@ -99,7 +99,8 @@ public final class PlayStateStore: Sendable {
         let memoryIDs = self.memoryIDs
         try perform("committing a batch of \(batch.messages.count) messages") { db in
             if memoryIDs == nil, !batch.messages.isEmpty {
-                try Self.insertCommittedMessages(batch.messages, into: try Self.currentGeneration(db, path: path).table, in: db)
+                try CommittedMessageTables.insert(
+                    batch.messages, into: try CommittedMessageTables.current(db, path: path).table, in: db)
             }
             if !batch.countDeltas.isEmpty || !batch.earliestUnpublished.isEmpty {
                 // An existing earliest timestamp wins over a later one: the deadline never moves later.
@@ -126,59 +127,6 @@ public final class PlayStateStore: Sendable {
         memoryIDs?.insert(batch.messages)
     }
 
-    /// Rows per multi-row INSERT of message ids, largest first: a batch of n ids takes n / 64 statements of 64
-    /// rows, then of 8, then single rows. One statement step per 64 ids instead of one per id saves most of
-    /// the per-statement overhead (bind, step, reset, VDBE setup).
-    static let messageInsertChunkSizes = [64, 8, 1]
-
-    /// `INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING` of `rows` message ids into `table`; row `i` binds
-    /// `?(3i+1)`, `?(3i+2)`, `?(3i+3)`.
-    static func insertCommittedMessagesSQL(into table: String, rows: Int) -> String {
-        let values = (0..<rows).map { row in "(?\(3 * row + 1), ?\(3 * row + 2), ?\(3 * row + 3))" }
-        return "INSERT INTO \(table) (id_high, id_low, queued_at) VALUES "
-            + values.joined(separator: ", ")
-            + " ON CONFLICT DO NOTHING"
-    }
-
-    /// The statements of `insertCommittedMessagesSQL`, by table and rows.
-    private static let insertCommittedMessagesSQLByTable: [String: [Int: String]] = Dictionary(
-        uniqueKeysWithValues: PlayStateSchema.committedMessageTables.values.map { table in
-            (table, Dictionary(uniqueKeysWithValues: messageInsertChunkSizes.map {
-                ($0, insertCommittedMessagesSQL(into: table, rows: $0))
-            }))
-        })
-
-    /// Inserts `messages` into `table` (those already there stay as they are) with multi-row statements.
-    private static func insertCommittedMessages(_ messages: [MessageKey], into table: String, in db: Database) throws {
-        var start = messages.startIndex
-        var values: [Int64] = []
-        values.reserveCapacity(3 * messageInsertChunkSizes[0])
-        for size in messageInsertChunkSizes where messages.endIndex - start >= size {
-            guard let sql = insertCommittedMessagesSQLByTable[table]?[size] else { continue }
-            let insert = FastStatement(try db.cachedStatement(sql: sql), in: db)
-            while messages.endIndex - start >= size {
-                values.removeAll(keepingCapacity: true)
-                for key in messages[start..<(start + size)] {
-                    values.append(Int64(bitPattern: key.idHigh))
-                    values.append(Int64(bitPattern: key.idLow))
-                    values.append(key.timestamp)
-                }
-                try insert.execute(values)
-                start += size
-            }
-        }
-    }
-
-    /// The current message generation: its name, its table and when it started (nil: not yet).
-    private static func currentGeneration(_ db: Database, path: String) throws -> (name: String, table: String, startedAt: WallNanoseconds?) {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT current, started_at FROM message_generation")),
-              let name = row[0] as String?, let table = PlayStateSchema.committedMessageTables[name]
-        else {
-            throw PlayStateStoreError(kind: .corrupt, path: path, detail: "the message generation row is missing or invalid")
-        }
-        return (name, table, row[1])
-    }
-
     /// Which of `keys` were committed (and not yet pruned). Only redeliveries need asking: a message delivered
     /// with `attempts == 1` has never been delivered before, so it cannot have been committed.
     public func alreadyCommitted(_ keys: [MessageKey]) throws -> Set<MessageKey> {
@@ -186,19 +134,9 @@ public final class PlayStateStore: Sendable {
         if let memoryIDs {
             return try access("looking up \(keys.count) redelivered messages") { memoryIDs.committed(keys) }
         }
+        let path = self.path
         return try read("looking up \(keys.count) redelivered messages") { db in
-            let lookup = try db.cachedStatement(sql: """
-                SELECT 1 WHERE
-                    EXISTS (SELECT 1 FROM committed_message_a WHERE id_high = ?1 AND id_low = ?2 AND queued_at = ?3)
-                    OR EXISTS (SELECT 1 FROM committed_message_b WHERE id_high = ?1 AND id_low = ?2 AND queued_at = ?3)
-                """)
-            let fastLookup = FastStatement(lookup, in: db)
-            var found: Set<MessageKey> = []
-            for key in keys where try fastLookup.hasRow(
-                Int64(bitPattern: key.idHigh), Int64(bitPattern: key.idLow), key.timestamp, count: 3) {
-                found.insert(key)
-            }
-            return found
+            try CommittedMessageTables.committed(keys, in: db, path: path)
         }
     }
 
@@ -212,7 +150,7 @@ public final class PlayStateStore: Sendable {
             return try access("pruning committed message ids") { memoryIDs.prune(now: now, retention: retention) }
         }
         return try perform("pruning committed message ids") { db in
-            let current = try Self.currentGeneration(db, path: path)
+            let current = try CommittedMessageTables.current(db, path: path)
             switch MessageGenerations.step(startedAt: current.startedAt, now: now, retention: retention) {
             case .keep:
                 return 0
@@ -221,10 +159,10 @@ public final class PlayStateStore: Sendable {
                 return 0
             case .rotate:
                 let next = current.name == "a" ? "b" : "a"
-                guard let nextTable = PlayStateSchema.committedMessageTables[next] else { return 0 }
+                guard let nextTable = CommittedMessageTables.tables[next] else { return 0 }
                 // The other table holds the previous generation: expired whole. Emptied, it becomes current.
+                let dropped = try CommittedMessageTables.keyCount(of: nextTable, in: db)
                 try db.execute(sql: "DELETE FROM \(nextTable)")
-                let dropped = db.changesCount
                 try db.execute(sql: "UPDATE message_generation SET current = ?, started_at = ?", arguments: [next, now])
                 return dropped
             }
@@ -234,13 +172,8 @@ public final class PlayStateStore: Sendable {
     /// How many distinct committed message ids are kept (for tests and diagnostics; O(ids)).
     public func committedMessageCount() throws -> Int {
         if let memoryIDs { return try access("counting committed message ids") { memoryIDs.count } }
-        return try read("counting committed message ids") { db in
-            try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (
-                    SELECT id_high, id_low, queued_at FROM committed_message_a
-                    UNION SELECT id_high, id_low, queued_at FROM committed_message_b)
-                """) ?? 0
-        }
+        let path = self.path
+        return try read("counting committed message ids") { db in try CommittedMessageTables.distinctCount(in: db, path: path) }
     }
 
     // MARK: - Publishing

@@ -3,9 +3,8 @@ import PlayCounts
 import PlayState
 import Testing
 
-/// Committed message ids, in both kinds of store: a file inserts them with multi-row statements (64, 8, then
-/// 1 row each), `:memory:` keeps them in a hash table. Every batch size, including those around the chunk
-/// boundaries, stores exactly its ids; repeated ids within one statement or across statements are stored once;
+/// Committed message ids, in both kinds of store: a file keeps a blob of them per commit, `:memory:` keeps
+/// them in a hash table. Every batch size stores exactly its ids; repeated ids within one statement or across statements are stored once;
 /// a failed batch leaves none behind.
 @Suite struct PlayStateMessageInsertTests {
     /// Runs `body` with a fresh store in a temporary file (`inFile`) or in memory.
@@ -42,6 +41,39 @@ import Testing
             try store.commit(BatchCommit(messages: keys, countDeltas: [:]))
             #expect(try store.committedMessageCount() == 40)
             #expect(try store.alreadyCommitted(keys) == Set(keys))
+        }
+    }
+
+    /// A file finds a redelivered key through the queue-timestamp range of each commit's row: ranges that
+    /// overlap, nest or stand apart, lookups that mix committed keys with ids never committed, with a
+    /// committed id under another timestamp, and with timestamps inside a range that holds other keys.
+    @Test(arguments: [true, false])
+    func lookupsFindExactlyTheCommittedKeysWhateverTheirTimestamps(inFile: Bool) throws {
+        try withStore(inFile: inFile) { store in
+            var generator = SystemRandomNumberGenerator()
+            var committed: Set<MessageKey> = []
+            var nextID: UInt64 = 0
+            for _ in 0..<200 {
+                let base = Int64.random(in: 0..<1_000, using: &generator)
+                let spread = Int64.random(in: 0..<200, using: &generator)
+                let keys = (0..<Int.random(in: 1...40, using: &generator)).map { _ in
+                    nextID += 1
+                    return key(nextID, timestamp: base + Int64.random(in: 0...spread, using: &generator))
+                }
+                try store.commit(BatchCommit(messages: keys, countDeltas: [:]))
+                committed.formUnion(keys)
+            }
+            for _ in 0..<50 {
+                var asked = Array(committed.shuffled(using: &generator).prefix(Int.random(in: 0...60, using: &generator)))
+                asked += (0..<20).map { _ in
+                    let timestamp = Int64.random(in: -10..<1_250, using: &generator)
+                    return Bool.random(using: &generator)
+                        ? key(UInt64.random(in: nextID + 1..<nextID + 1_000, using: &generator), timestamp: timestamp)
+                        : key(UInt64.random(in: 1...nextID, using: &generator), timestamp: timestamp)
+                }
+                #expect(try store.alreadyCommitted(asked) == Set(asked).intersection(committed))
+            }
+            #expect(try store.committedMessageCount() == committed.count)
         }
     }
 
