@@ -249,6 +249,8 @@ struct AuditTests {
         #expect(records.map(\.play) == batch)
         #expect(records.map(\.batch) == [3, 3])
         #expect(records.map(\.atMs) == [2, 2])
+        let identified = ReceiptRecord(atMs: 4, video: video(3), queuedAt: t0, receivedAt: t0 + 4_000_000, batch: 9, messageID: "0a1b2c3d4e5f6a7b")
+        #expect(try ReceiptLog.parse(text: ReceiptLog.lines(for: [identified])) == [identified])
         let minimal = try ReceiptLog.parse(line: "{\"at_ms\": 12, \"video_id\": \"\(video(9))\"}")
         #expect(minimal.video == video(9))
         #expect(minimal.receivedAt == 12_000_000)
@@ -270,6 +272,47 @@ struct AuditTests {
         #expect(receipts.count == trace.reduce(0) { $0 + $1.plays.count })
         // Timestamps lose their nanoseconds in the log; a microsecond of grace covers that.
         #expect(PublishAudit.check(receipts: receipts, calls: calls, configuration: configuration, realtimeGrace: 1_000).isEmpty)
+    }
+
+    @Test("a play recorded twice under one message (redelivered after a crash) counts once, from its last read")
+    func aRedeliveredPlayCountsOnce() {
+        func record(_ received: WallNanoseconds, batch: Int, id: String?) -> ReceiptRecord {
+            ReceiptRecord(atMs: 0, video: video(1), queuedAt: t0, receivedAt: received, batch: batch, messageID: id)
+        }
+        // Read at t0 (not committed: the processor died), read again at t0 + 5 s and published 100 ms later.
+        let receipts = [record(t0, batch: 1, id: "0a1b2c3d4e5f6a7b"), record(t0 + 5 * second, batch: 2, id: "0a1b2c3d4e5f6a7b")]
+        let calls = [PublishCall(sequence: 1, publishedAt: t0 + 5 * second + 100_000_000, counts: [VideoCount(video: video(1), plays: 1)])]
+        let audit = PublishAudit.audit(receipts: receipts, calls: calls)
+        #expect(audit.violations.isEmpty, "\(audit.violations)")
+        #expect(audit.plays == 1)
+        // Without message ids the two receipts are two plays: the count and the first read's deadline are off.
+        let anonymous = receipts.map { var record = $0; record.messageID = nil; return record }
+        let rules = PublishAudit.audit(receipts: anonymous, calls: calls).violations.map(\.rule)
+        #expect(rules.contains(.finalCountMismatch))
+        #expect(rules.contains(.realtimeNotPublished))
+    }
+
+    @Test("each violation says when the rule was broken")
+    func violationsCarryTheirInstant() {
+        let configuration = PublishPolicyConfiguration(realtimeThreshold: 1, maxStaleness: 10 * second)
+        let receipts = [
+            receipt(video(1), t0, t0, batch: 1),
+            receipt(video(1), t0 + second, t0 + second, batch: 2),  // held: due by t0 + 11 s
+            receipt(video(2), t0 + 2 * second, t0 + 2 * second, batch: 3),  // realtime: due by t0 + 3 s
+        ]
+        let calls = [
+            PublishCall(sequence: 1, publishedAt: t0, counts: [VideoCount(video: video(1), plays: 1)]),
+            PublishCall(sequence: 2, publishedAt: t0 + 20 * second, counts: [
+                VideoCount(video: video(1), plays: 2), VideoCount(video: video(2), plays: 1),
+            ]),
+            PublishCall(sequence: 3, publishedAt: t0 + 21 * second, counts: [VideoCount(video: video(2), plays: 1)]),
+        ]
+        let violations = PublishAudit.audit(receipts: receipts, calls: calls, configuration: configuration).violations
+        let at = Dictionary(violations.map { ($0.rule, $0.at) }, uniquingKeysWith: { first, _ in first })
+        #expect(at[.unchangedCount] == t0 + 21 * second)
+        #expect(at[.heldPlayStale] == t0 + 11 * second)
+        #expect(at[.realtimeNotPublished] == t0 + 3 * second)
+        #expect(violations.count == 3)
     }
 
     @Test("a simulated run whose calls are each delivered twice (every acknowledgement lost) audits clean")
@@ -314,5 +357,28 @@ struct ReceiptLogFileTests {
         #expect(receiptLog.split(separator: "\n").count == 15)
         #expect(try PublishAudit.check(receiptLog: receiptLog, publishLog: publishLog).isEmpty)
         #expect(throws: LogParseError.self) { try PublishAudit.check(receiptLog: "junk", publishLog: publishLog) }
+    }
+
+    @Test("appending goes on from the last batch and the first play's time, and drops a line cut short")
+    func appendResumes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("receipts-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = ReceiptRecord(atMs: 0, video: video(1), queuedAt: t0, receivedAt: t0, batch: 1, messageID: "0000000000000001")
+        let last = ReceiptRecord(atMs: 7, video: video(2), queuedAt: t0, receivedAt: t0 + 7_000_000, batch: 4, messageID: "0000000000000002")
+        try (ReceiptLog.lines(for: [first, last]) + "{\"at_ms\": 9, \"vid").write(toFile: path, atomically: true, encoding: .utf8)
+
+        let appended = try ReceiptLogFile(path: path, appending: true)
+        #expect(appended.resumePoint == ReceiptLogFile.ResumePoint(lastBatch: 4, origin: t0))
+        appended.write(ReceiptLog.lines(for: [last]))
+        appended.close()
+        #expect(try ReceiptLog.parse(text: String(contentsOfFile: path, encoding: .utf8)) == [first, last, last])
+
+        let rewritten = try ReceiptLogFile(path: path)
+        #expect(rewritten.resumePoint == nil)
+        rewritten.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8).isEmpty)
+        let fresh = try ReceiptLogFile(path: path, appending: true)
+        #expect(fresh.resumePoint == nil)
+        fresh.close()
     }
 }

@@ -12,6 +12,11 @@ import Testing
         (0..<count).map { Play(video: video(first + UInt64($0)), queuedAt: 1_000 + Int64($0), receivedAt: 2_000 + Int64($0)) }
     }
 
+    /// One made-up NSQ message id per play of `plays(count, from:)`.
+    private static func messageIDs(_ count: Int, from first: UInt64 = 0) -> [String] {
+        (0..<UInt64(count)).map { String(format: "%016llx", first + $0) }
+    }
+
     private static func call(_ sequence: Int, videos: Int) -> PublishCall {
         PublishCall(
             sequence: sequence, publishedAt: 5_000,
@@ -88,16 +93,16 @@ import Testing
 
     @Test func receiptRecorderKeepsAtMostTheLimit() {
         let recorder = ReceiptRecorder(file: nil, keepingInMemory: 10)
-        recorder.record(Self.plays(6), batch: 1)
+        recorder.record(Self.plays(6), messageIDs: Self.messageIDs(6), batch: 1)
         guard case .success(let kept) = recorder.records else {
             Issue.record("6 of 10 plays should be kept")
             return
         }
         #expect(kept.map(\.video) == Self.plays(6).map(\.video))
         #expect(kept.allSatisfy { $0.batch == 1 })
-        recorder.record(Self.plays(5, from: 6), batch: 2)
+        recorder.record(Self.plays(5, from: 6), messageIDs: Self.messageIDs(5, from: 6), batch: 2)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
-        recorder.record(Self.plays(1, from: 11), batch: 3)
+        recorder.record(Self.plays(1, from: 11), messageIDs: Self.messageIDs(1, from: 11), batch: 3)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
     }
 
@@ -105,7 +110,7 @@ import Testing
         let recorder = ReceiptRecorder(file: nil)
         #expect(recorder.memoryLimit == AuditMemory.interactivePlays)
         recorder.keepInMemory(atMost: 0)
-        recorder.record(Self.plays(3), batch: 1)
+        recorder.record(Self.plays(3), messageIDs: Self.messageIDs(3), batch: 1)
         #expect(recorder.records == .failure(.notKept))
     }
 

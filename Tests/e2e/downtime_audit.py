@@ -1,7 +1,7 @@
 """The user's publish rules checked from the outside over a run in which the processor was killed and restarted.
 
-The product's `audit FILE --receipts LOG` cannot check such a run (see `test_durable_processor.py`), so this
-module checks it from what a client and a producer can observe:
+The product's `audit FILE --receipts LOG` checks such a run from the processor's own record; this module
+checks it independently, sharing no code with the product, from what a client and a producer can observe:
 
 - the client's calls (the `file:` client's JSON lines: sequence, published_at, counts), and
 - the producer's own log of when each play was published (`PublishedPlay`: the wall-clock instant its MPUB

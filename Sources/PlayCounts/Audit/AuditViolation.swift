@@ -25,13 +25,20 @@ public struct AuditViolation: Sendable, Hashable, CustomStringConvertible {
     public var video: VideoID?
     /// True when no policy could have avoided it (the play was read already past its deadline).
     public var unavoidable: Bool
+    /// When the rule was broken: the publish time of the call that broke it, or the deadline a play missed
+    /// (nil for a final count, which is checked at the end).
+    public var at: WallNanoseconds?
     public var detail: String
 
-    public init(rule: Rule, sequence: Int? = nil, video: VideoID? = nil, unavoidable: Bool = false, detail: String) {
+    public init(
+        rule: Rule, sequence: Int? = nil, video: VideoID? = nil, unavoidable: Bool = false, at: WallNanoseconds? = nil,
+        detail: String
+    ) {
         self.rule = rule
         self.sequence = sequence
         self.video = video
         self.unavoidable = unavoidable
+        self.at = at
         self.detail = detail
     }
 

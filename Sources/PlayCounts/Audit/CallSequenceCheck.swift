@@ -37,7 +37,7 @@ struct CallSequenceCheck {
     mutating func add(_ call: PublishCall) {
         if call.counts.count > maxVideosPerCall {
             violations.append(AuditViolation(
-                rule: .callTooLarge, sequence: call.sequence,
+                rule: .callTooLarge, sequence: call.sequence, at: call.publishedAt,
                 detail: "\(call.counts.count) videos, at most \(maxVideosPerCall)"))
         }
         let isResend: Bool
@@ -50,7 +50,7 @@ struct CallSequenceCheck {
                 reportVideosMissing(from: call)
             } else {
                 violations.append(AuditViolation(
-                    rule: .sequenceBackwards, sequence: call.sequence,
+                    rule: .sequenceBackwards, sequence: call.sequence, at: call.publishedAt,
                     detail: "call \(call.sequence) after call \(latest) (only a resend repeats the latest sequence)"))
             }
         } else {
@@ -66,7 +66,7 @@ struct CallSequenceCheck {
                 // it is wrong (rule 4 was checked against what came before, on the first attempt).
                 if entry.plays < sent {
                     violations.append(AuditViolation(
-                        rule: .resendRegressed, sequence: call.sequence, video: entry.video,
+                        rule: .resendRegressed, sequence: call.sequence, video: entry.video, at: call.publishedAt,
                         detail: "resent with count \(entry.plays), below \(sent) sent before with this sequence"))
                 }
                 original[entry.video] = max(sent, entry.plays)
@@ -74,11 +74,11 @@ struct CallSequenceCheck {
                 if isNew || isResend { original[entry.video] = entry.plays }
                 if entry.plays == prior {
                     violations.append(AuditViolation(
-                        rule: .unchangedCount, sequence: call.sequence, video: entry.video,
+                        rule: .unchangedCount, sequence: call.sequence, video: entry.video, at: call.publishedAt,
                         detail: "count \(entry.plays) already published"))
                 } else if entry.plays < prior {
                     violations.append(AuditViolation(
-                        rule: .countDecreased, sequence: call.sequence, video: entry.video,
+                        rule: .countDecreased, sequence: call.sequence, video: entry.video, at: call.publishedAt,
                         detail: "count \(entry.plays) after \(prior)"))
                 }
             }
@@ -95,7 +95,7 @@ struct CallSequenceCheck {
         let carried = Set(resend.counts.map(\.video))
         for (video, sent) in original.sorted(by: { $0.key < $1.key }) where !carried.contains(video) {
             violations.append(AuditViolation(
-                rule: .resendRegressed, sequence: resend.sequence, video: video,
+                rule: .resendRegressed, sequence: resend.sequence, video: video, at: resend.publishedAt,
                 detail: "resent without this video (count \(sent) sent before with this sequence)"))
         }
     }

@@ -25,7 +25,9 @@ public enum PublishAudit {
     /// numbers and resends), then play by play in receipt order (rules 1 and 2), then the final counts.
     ///
     /// - Parameters:
-    ///   - receipts: every play received, in receipt order, with its batch number.
+    ///   - receipts: every play received, in receipt order, with its batch number. A play recorded more than
+    ///     once under the same message (its message id and queue time: the processor died before its read batch
+    ///     was committed, and nsqd delivered it again) counts once, as its last receipt.
     ///   - calls: every delivered call, in the order the client received them (a publish log's line order). A
     ///     call repeating the latest sequence is a resend of that call (see ``CallSequenceCheck``).
     ///   - realtimeGrace: how long after its batch was read a realtime play may become visible. The calls made
@@ -37,6 +39,7 @@ public enum PublishAudit {
         configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(),
         realtimeGrace: WallNanoseconds = 1_000_000_000
     ) -> PublishAuditResult {
+        let receipts = lastReceiptPerMessage(receipts)
         var callCheck = CallSequenceCheck(maxVideosPerCall: configuration.maxVideosPerCall)
         for call in calls { callCheck.add(call) }
         var violations = callCheck.violations
@@ -64,7 +67,7 @@ public enum PublishAudit {
                     let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(readAt)) / 1e6) ms after" } ?? "never visible after"
                     violations.append(AuditViolation(
                         rule: .realtimeNotPublished, video: record.video,
-                        unavoidable: false,
+                        unavoidable: false, at: readAt.saturatingAdd(realtimeGrace),
                         detail: "play \(n) (\(when) batch \(record.batch) was read)"))
                 }
             } else {
@@ -73,7 +76,7 @@ public enum PublishAudit {
                     let when = visibleAt.map { "visible \(Double($0.saturatingSubtract(record.queuedAt)) / 1e6) ms" } ?? "never visible"
                     violations.append(AuditViolation(
                         rule: .heldPlayStale, video: record.video,
-                        unavoidable: record.receivedAt > deadline,
+                        unavoidable: record.receivedAt > deadline, at: deadline,
                         detail: "play \(n) \(when) after it was queued"))
                 }
             }
@@ -92,8 +95,24 @@ public enum PublishAudit {
             }
         }
         return PublishAuditResult(
-            violations: violations, resends: callCheck.resends, configuration: configuration,
+            violations: violations, plays: receipts.count, resends: callCheck.resends, configuration: configuration,
             realtimeGrace: realtimeGrace)
+    }
+
+    /// `receipts` with only the last receipt of each message (records without a message id are all kept).
+    static func lastReceiptPerMessage(_ receipts: [ReceiptRecord]) -> [ReceiptRecord] {
+        guard receipts.contains(where: { $0.messageID != nil }) else { return receipts }
+        struct Message: Hashable {
+            let id: String
+            let queuedAt: WallNanoseconds
+        }
+        var seen: Set<Message> = []
+        var kept: [ReceiptRecord] = []
+        for record in receipts.reversed() {
+            if let id = record.messageID, !seen.insert(Message(id: id, queuedAt: record.queuedAt)).inserted { continue }
+            kept.append(record)
+        }
+        return kept.reversed()
     }
 
     private static func isVisible(_ visibleAt: WallNanoseconds?, by limit: WallNanoseconds) -> Bool {

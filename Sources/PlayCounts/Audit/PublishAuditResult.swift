@@ -2,6 +2,8 @@
 public struct PublishAuditResult: Sendable, Hashable {
     /// Every violation, in the order ``PublishAudit`` documents.
     public var violations: [AuditViolation]
+    /// Plays checked: the receipts, a play received twice (redelivered after a crash) counted once.
+    public var plays: Int
     /// Calls that repeated the latest call's sequence: resends of a call whose acknowledgement was lost, which
     /// the client dedupes by `Idempotency-Key`; not new publishes.
     public var resends: Int
@@ -11,10 +13,11 @@ public struct PublishAuditResult: Sendable, Hashable {
     public var realtimeGrace: WallNanoseconds
 
     public init(
-        violations: [AuditViolation], resends: Int, configuration: PublishPolicyConfiguration,
+        violations: [AuditViolation], plays: Int, resends: Int, configuration: PublishPolicyConfiguration,
         realtimeGrace: WallNanoseconds
     ) {
         self.violations = violations
+        self.plays = plays
         self.resends = resends
         self.configuration = configuration
         self.realtimeGrace = realtimeGrace

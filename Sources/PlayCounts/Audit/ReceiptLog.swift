@@ -9,20 +9,28 @@ public struct ReceiptRecord: Sendable, Hashable {
     public var receivedAt: WallNanoseconds
     /// 1, 2, 3, … : the read batch the play came in.
     public var batch: Int
+    /// The NSQ message id (16 characters) the play came in, when known: a message recorded twice (received,
+    /// then redelivered after a crash before its commit) is one play.
+    public var messageID: String?
 
-    public init(atMs: Int64, video: VideoID, queuedAt: WallNanoseconds, receivedAt: WallNanoseconds, batch: Int) {
+    public init(
+        atMs: Int64, video: VideoID, queuedAt: WallNanoseconds, receivedAt: WallNanoseconds, batch: Int,
+        messageID: String? = nil
+    ) {
         self.atMs = atMs
         self.video = video
         self.queuedAt = queuedAt
         self.receivedAt = receivedAt
         self.batch = batch
+        self.messageID = messageID
     }
 
     public var play: Play { Play(video: video, queuedAt: queuedAt, receivedAt: receivedAt) }
 }
 
 /// The receipt log: one JSON object per play and line,
-/// `{"at_ms": <ms since first play>, "video_id": "<guid>", "queued_ns": n, "received_ns": n, "batch": n}`.
+/// `{"at_ms": <ms since first play>, "video_id": "<guid>", "queued_ns": n, "received_ns": n, "batch": n}`, plus
+/// `"message_id": "<16 characters>"` when the play's NSQ message is known.
 public enum ReceiptLog {
     private struct Line: Decodable {
         var at_ms: Int64
@@ -30,18 +38,33 @@ public enum ReceiptLog {
         var queued_ns: Int64?
         var received_ns: Int64?
         var batch: Int?
+        var message_id: String?
     }
 
     /// The lines (each ending in a newline) for one read batch; `origin` is the first play's `receivedAt`.
     public static func lines(for batch: [Play], batchNumber: Int, origin: WallNanoseconds) -> String {
+        lines(for: batch.lazy.map {
+            ReceiptRecord(
+                atMs: $0.receivedAt.saturatingSubtract(origin) / 1_000_000, video: $0.video, queuedAt: $0.queuedAt,
+                receivedAt: $0.receivedAt, batch: batchNumber)
+        })
+    }
+
+    /// The lines (each ending in a newline) of `records`.
+    public static func lines(for records: some Sequence<ReceiptRecord>) -> String {
         var text = ""
-        text.reserveCapacity(batch.count * 140)
-        for play in batch {
-            let atMs = play.receivedAt.saturatingSubtract(origin) / 1_000_000
-            text += "{\"at_ms\": \(atMs), \"video_id\": \"\(play.video)\", \"queued_ns\": \(play.queuedAt), "
-            text += "\"received_ns\": \(play.receivedAt), \"batch\": \(batchNumber)}\n"
+        text.reserveCapacity(records.underestimatedCount * 170)
+        for record in records {
+            text += "{\"at_ms\": \(record.atMs), \"video_id\": \"\(record.video)\", \"queued_ns\": \(record.queuedAt), "
+            text += "\"received_ns\": \(record.receivedAt), \"batch\": \(record.batch)"
+            if let messageID = record.messageID { text += ", \"message_id\": \(jsonString(messageID))" }
+            text += "}\n"
         }
         return text
+    }
+
+    private static func jsonString(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 
     /// Parses one line. Only `at_ms` and `video_id` are required (enough to replay); missing times default to
@@ -61,7 +84,7 @@ public enum ReceiptLog {
         let receivedAt = decoded.received_ns ?? atNanos.partialValue
         return ReceiptRecord(
             atMs: decoded.at_ms, video: video, queuedAt: decoded.queued_ns ?? receivedAt, receivedAt: receivedAt,
-            batch: decoded.batch ?? 0)
+            batch: decoded.batch ?? 0, messageID: decoded.message_id)
     }
 
     /// Parses a whole log; blank lines are skipped.

@@ -74,7 +74,8 @@ extension Setting where Value == String {
     public static var record: Setting<String> {
         Setting(
             name: "record", defaultValue: "",
-            help: "Write every play the processor receives to this file (JSON lines, replayable); empty: off.")
+            help: "Write every play the processor receives to this file (JSON lines, replayable); empty: off. "
+                + "With a state file each start appends to it, so that 'audit' can check every run of that state.")
     }
 }
 

@@ -192,20 +192,22 @@ final class ProcessorSession: Sendable {
                 chunk.append((index, message))
                 if chunk.count == Self.commitChunkSize {
                     failed = await !commit(
-                        chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery, delayFIN: firstChunk)
+                        chunk, of: deliveries, batchNumber: batchNumber, at: now, into: &batch, &outcome, &redelivery,
+                        delayFIN: firstChunk)
                     chunk.removeAll(keepingCapacity: true)
                     firstChunk = false
                 }
             }
         }
         if !failed, !chunk.isEmpty {
-            _ = await commit(chunk, of: deliveries, at: now, into: &batch, &outcome, &redelivery, delayFIN: firstChunk)
+            _ = await commit(
+                chunk, of: deliveries, batchNumber: batchNumber, at: now, into: &batch, &outcome, &redelivery,
+                delayFIN: firstChunk)
         }
         counterState.withLock {
             $0.deadLettered += outcome.deadLettered
             $0.duplicatesSkipped += outcome.duplicates
         }
-        receipts.record(batch.plays, batch: batchNumber)
         await processor.accept(batch, invalidMessages: outcome.deadLettered)
         await processor.publishPending()
     }
@@ -234,8 +236,8 @@ final class ProcessorSession: Sendable {
     /// Returns false when the store could not commit it: its messages are then requeued (or FIN'd if already
     /// counted before), and so should the rest of the batch be.
     private func commit(
-        _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], at now: WallNanoseconds,
-        into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker,
+        _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], batchNumber: Int,
+        at now: WallNanoseconds, into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker,
         delayFIN: Bool
     ) async -> Bool {
         // Which redeliveries were already counted (committed) before a crash or a lost FIN.
@@ -293,6 +295,8 @@ final class ProcessorSession: Sendable {
             }
         }
 
+        // Recorded before the commit, so a crash cannot leave a counted play out of the record.
+        receipts.record(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
         let chunkPlays = PlayBatch(plays)
         var countDeltas: [VideoID: Int] = [:]
         var earliest: [VideoID: WallNanoseconds] = [:]

@@ -77,10 +77,13 @@ struct AuditReport: Encodable {
         let detail: String
         /// The play was read after its deadline had passed: the queue delivered it too late for any policy.
         let lateOnArrival: Bool
+        /// When the rule was broken (nanoseconds since the epoch): the call's time or the missed deadline.
+        let atNs: WallNanoseconds?
 
         enum CodingKeys: String, CodingKey {
             case rule, sequence, video, detail
             case lateOnArrival = "late_on_arrival"
+            case atNs = "at_ns"
         }
     }
 
@@ -205,7 +208,7 @@ struct AuditReport: Encodable {
         }
         let result = PublishAudit.audit(receipts: receipts, calls: calls, configuration: configuration)
         return AuditReport(
-            plays: receipts.count, calls: calls.count, resends: result.resends,
+            plays: result.plays, calls: calls.count, resends: result.resends,
             limits: Limits(
                 source: source, realtimeThreshold: configuration.realtimeThreshold,
                 maxStalenessNs: configuration.maxStaleness, maxVideosPerCall: configuration.maxVideosPerCall,
@@ -213,7 +216,7 @@ struct AuditReport: Encodable {
             violations: result.violations.map {
                 Violation(
                     rule: $0.rule.rawValue, sequence: $0.sequence, video: $0.video?.description, detail: $0.detail,
-                    lateOnArrival: $0.unavoidable)
+                    lateOnArrival: $0.unavoidable, atNs: $0.at)
             })
     }
 

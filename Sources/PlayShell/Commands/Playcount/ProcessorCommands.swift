@@ -32,11 +32,14 @@ struct StartCommand: ShellCommand {
         } catch {
             throw ShellError("client: \(error)")
         }
+        let statePath = try PlayStateLocation.resolve(settings[.state], in: shell)
         var receiptFile: ReceiptLogFile?
         let recordPath = settings[.record]
         if !recordPath.isEmpty {
             do {
-                receiptFile = try ReceiptLogFile(path: shell.resolvePath(recordPath))
+                // With a state file the counts go on from the last run, and so does the record.
+                receiptFile = try ReceiptLogFile(
+                    path: shell.resolvePath(recordPath), appending: statePath != PlayStateStore.inMemoryPath)
             } catch {
                 throw ShellError("record: cannot open \(recordPath): \(error)")
             }
@@ -61,7 +64,7 @@ struct StartCommand: ShellCommand {
         }
         let store: PlayStateStore
         do {
-            store = try PlayStateStore(path: PlayStateLocation.resolve(settings[.state], in: shell))
+            store = try PlayStateStore(path: statePath)
         } catch let error as PlayStateStoreError {
             throw ShellError("state: \(error)")
         }
