@@ -74,8 +74,29 @@ enum CommittedMessageTables {
         return found
     }
 
+    /// Rotates the generations if the retention allows (see `MessageGenerations`); returns how many ids were
+    /// dropped.
+    static func prune(now: WallNanoseconds, retention: WallNanoseconds, in db: Database, path: String) throws -> Int {
+        let current = try current(db, path: path)
+        switch MessageGenerations.step(startedAt: current.startedAt, now: now, retention: retention) {
+        case .keep:
+            return 0
+        case .start:
+            try db.execute(sql: "UPDATE message_generation SET started_at = ?", arguments: [now])
+            return 0
+        case .rotate:
+            let next = current.name == "a" ? "b" : "a"
+            guard let nextTable = tables[next] else { return 0 }
+            // The other table holds the previous generation: expired whole. Emptied, it becomes current.
+            let dropped = try keyCount(of: nextTable, in: db)
+            try db.execute(sql: "DELETE FROM \(nextTable)")
+            try db.execute(sql: "UPDATE message_generation SET current = ?, started_at = ?", arguments: [next, now])
+            return dropped
+        }
+    }
+
     /// How many keys `table` holds (a key stored twice counts twice), without reading the blobs.
-    static func keyCount(of table: String, in db: Database) throws -> Int {
+    private static func keyCount(of table: String, in db: Database) throws -> Int {
         let bytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(keys)), 0) FROM \(table)") ?? 0
         return bytes / MessageKeyBlob.bytesPerKey
     }

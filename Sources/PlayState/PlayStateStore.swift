@@ -149,23 +149,9 @@ public final class PlayStateStore: Sendable {
         if let memoryIDs {
             return try access("pruning committed message ids") { memoryIDs.prune(now: now, retention: retention) }
         }
+        let path = self.path
         return try perform("pruning committed message ids") { db in
-            let current = try CommittedMessageTables.current(db, path: path)
-            switch MessageGenerations.step(startedAt: current.startedAt, now: now, retention: retention) {
-            case .keep:
-                return 0
-            case .start:
-                try db.execute(sql: "UPDATE message_generation SET started_at = ?", arguments: [now])
-                return 0
-            case .rotate:
-                let next = current.name == "a" ? "b" : "a"
-                guard let nextTable = CommittedMessageTables.tables[next] else { return 0 }
-                // The other table holds the previous generation: expired whole. Emptied, it becomes current.
-                let dropped = try CommittedMessageTables.keyCount(of: nextTable, in: db)
-                try db.execute(sql: "DELETE FROM \(nextTable)")
-                try db.execute(sql: "UPDATE message_generation SET current = ?, started_at = ?", arguments: [next, now])
-                return dropped
-            }
+            try CommittedMessageTables.prune(now: now, retention: retention, in: db, path: path)
         }
     }
 
