@@ -109,7 +109,9 @@ import Testing
     @Test func receiptRecorderCanBeToldToKeepNone() {
         let recorder = ReceiptRecorder(file: nil)
         #expect(recorder.memoryLimit == AuditMemory.interactivePlays)
+        #expect(recorder.isRecording)
         recorder.keepInMemory(atMost: 0)
+        #expect(!recorder.isRecording)  // no file either: the processor skips building its receipts
         recorder.record(Self.plays(3), messageIDs: Self.messageIDs(3), batch: 1)
         #expect(recorder.records == .failure(.notKept))
     }

@@ -237,8 +237,8 @@ final class ProcessorSession: Sendable {
     /// counted before), and so should the rest of the batch be.
     private func commit(
         _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], batchNumber: Int,
-        at now: WallNanoseconds, into batch: inout PlayBatch, _ outcome: inout ChunkOutcome, _ redelivery: inout RedeliveryTracker,
-        delayFIN: Bool
+        at now: WallNanoseconds, into batch: inout PlayBatch, _ outcome: inout ChunkOutcome,
+        _ redelivery: inout RedeliveryTracker, delayFIN: Bool
     ) async -> Bool {
         // Which redeliveries were already counted (committed) before a crash or a lost FIN.
         let redelivered = chunk.lazy.filter { $0.message.attempts > 1 }.map { MessageKey($0.message) }
@@ -296,7 +296,9 @@ final class ProcessorSession: Sendable {
         }
 
         // Recorded before the commit, so a crash cannot leave a counted play out of the record.
-        receipts.record(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
+        if receipts.isRecording {
+            receipts.record(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
+        }
         let chunkPlays = PlayBatch(plays)
         var countDeltas: [VideoID: Int] = [:]
         var earliest: [VideoID: WallNanoseconds] = [:]

@@ -26,6 +26,9 @@ final class ReceiptRecorder: Sendable {
         state.withLock { $0.records = KeptRecords(limit: limit) }
     }
 
+    /// False when plays go nowhere (no file, nothing kept in memory): the caller may skip recording.
+    var isRecording: Bool { file != nil || memoryLimit > 0 }
+
     /// The most plays kept in memory.
     var memoryLimit: Int { state.withLock { $0.records.limit } }
 
