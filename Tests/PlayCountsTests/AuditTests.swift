@@ -380,5 +380,10 @@ struct ReceiptLogFileTests {
         let fresh = try ReceiptLogFile(path: path, appending: true)
         #expect(fresh.resumePoint == nil)
         fresh.close()
+        try "{\"at_ms\": 0, \"vid".write(toFile: path, atomically: true, encoding: .utf8)
+        let cutShort = try ReceiptLogFile(path: path, appending: true)
+        #expect(cutShort.resumePoint == nil)
+        cutShort.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8).isEmpty)
     }
 }

@@ -37,9 +37,13 @@ public final class ReceiptLogFile: @unchecked Sendable {
         var tail = [UInt8](repeating: 0, count: Int(size - tailStart))
         guard pread(fd, &tail, tail.count, tailStart) == tail.count else { return nil }
         if tail.last != UInt8(ascii: "\n") {
-            let kept = tail.lastIndex(of: UInt8(ascii: "\n")).map { tailStart + off_t($0) + 1 } ?? 0
-            _ = ftruncate(fd, kept)
-            tail.removeLast(Int(size - kept))
+            guard let newline = tail.lastIndex(of: UInt8(ascii: "\n")) else {
+                // Not one whole line: a first line cut short is dropped; anything else is not ours to cut.
+                if tailStart == 0 { _ = ftruncate(fd, 0) }
+                return nil
+            }
+            _ = ftruncate(fd, tailStart + off_t(newline) + 1)
+            tail.removeSubrange((newline + 1)...)
         }
         var head = [UInt8](repeating: 0, count: 4096)
         head.removeLast(head.count - max(0, pread(fd, &head, head.count, 0)))
