@@ -12,11 +12,6 @@ import Testing
         (0..<count).map { Play(video: video(first + UInt64($0)), queuedAt: 1_000 + Int64($0), receivedAt: 2_000 + Int64($0)) }
     }
 
-    /// One made-up NSQ message id per play of `plays(count, from:)`.
-    private static func messageIDs(_ count: Int, from first: UInt64 = 0) -> [String] {
-        (0..<UInt64(count)).map { String(format: "%016llx", first + $0) }
-    }
-
     private static func call(_ sequence: Int, videos: Int) -> PublishCall {
         PublishCall(
             sequence: sequence, publishedAt: 5_000,
@@ -93,26 +88,25 @@ import Testing
 
     @Test func receiptRecorderKeepsAtMostTheLimit() {
         let recorder = ReceiptRecorder(file: nil, keepingInMemory: 10)
-        recorder.record(Self.plays(6), messageIDs: Self.messageIDs(6), batch: 1)
+        recorder.keep(Self.plays(6), batch: 1)
         guard case .success(let kept) = recorder.records else {
             Issue.record("6 of 10 plays should be kept")
             return
         }
         #expect(kept.map(\.video) == Self.plays(6).map(\.video))
         #expect(kept.allSatisfy { $0.batch == 1 })
-        recorder.record(Self.plays(5, from: 6), messageIDs: Self.messageIDs(5, from: 6), batch: 2)
+        recorder.keep(Self.plays(5, from: 6), batch: 2)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
-        recorder.record(Self.plays(1, from: 11), messageIDs: Self.messageIDs(1, from: 11), batch: 3)
+        recorder.keep(Self.plays(1, from: 11), batch: 3)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
     }
 
     @Test func receiptRecorderCanBeToldToKeepNone() {
         let recorder = ReceiptRecorder(file: nil)
         #expect(recorder.memoryLimit == AuditMemory.interactivePlays)
-        #expect(recorder.isRecording)
         recorder.keepInMemory(atMost: 0)
-        #expect(!recorder.isRecording)  // no file either: the processor skips building its receipts
-        recorder.record(Self.plays(3), messageIDs: Self.messageIDs(3), batch: 1)
+        #expect(!recorder.writesFile)
+        recorder.keep(Self.plays(3), batch: 1)
         #expect(recorder.records == .failure(.notKept))
     }
 

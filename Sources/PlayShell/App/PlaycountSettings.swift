@@ -124,8 +124,8 @@ public enum AuditMemory: Sendable, Hashable {
     /// At most this many plays (0: none).
     case plays(Int)
 
-    /// What `auto` keeps under `start`: enough for the examples and interactive runs (48 bytes a play, about
-    /// 96 MB at most, plus the calls).
+    /// What `auto` keeps under `start`: enough for the examples and interactive runs (64 bytes a play, about
+    /// 128 MB at most, plus the calls).
     public static let interactivePlays = 2_000_000
 
     /// The most plays kept by a run that `serve` (headless) or `start` (interactive, scripts) began.

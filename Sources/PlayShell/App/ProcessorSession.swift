@@ -208,6 +208,7 @@ final class ProcessorSession: Sendable {
             $0.deadLettered += outcome.deadLettered
             $0.duplicatesSkipped += outcome.duplicates
         }
+        receipts.keep(batch.plays, batch: batchNumber)
         await processor.accept(batch, invalidMessages: outcome.deadLettered)
         await processor.publishPending()
     }
@@ -295,9 +296,8 @@ final class ProcessorSession: Sendable {
             }
         }
 
-        // Recorded before the commit, so a crash cannot leave a counted play out of the record.
-        if receipts.isRecording {
-            receipts.record(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
+        if receipts.writesFile {
+            receipts.writeAhead(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
         }
         let chunkPlays = PlayBatch(plays)
         var countDeltas: [VideoID: Int] = [:]
