@@ -38,31 +38,32 @@ enum CommittedMessageTables {
 
     /// Stores `keys` as one row of `table`.
     static func insert(_ keys: [MessageKey], into table: String, in db: Database) throws {
-        guard var first = keys.first?.timestamp else { return }
-        var last = first
-        for key in keys {
-            first = min(first, key.timestamp)
-            last = max(last, key.timestamp)
-        }
+        guard let range = timestampRange(of: keys) else { return }
         try db.cachedStatement(sql: "INSERT INTO \(table) (first_queued_at, last_queued_at, keys) VALUES (?, ?, ?)")
-            .execute(arguments: [first, last, Data(MessageKeyBlob.encode(keys))])
+            .execute(arguments: [range.lowerBound, range.upperBound, Data(MessageKeyBlob.encode(keys))])
     }
 
-    /// Which of `keys` are stored, in either generation.
-    static func committed(_ keys: [MessageKey], in db: Database, path: String) throws -> Set<MessageKey> {
-        guard var low = keys.first?.timestamp else { return [] }
+    /// The earliest and latest queue timestamps of `keys` (nil when empty).
+    private static func timestampRange(of keys: [MessageKey]) -> ClosedRange<WallNanoseconds>? {
+        guard var low = keys.first?.timestamp else { return nil }
         var high = low
         for key in keys {
             low = min(low, key.timestamp)
             high = max(high, key.timestamp)
         }
+        return low...high
+    }
+
+    /// Which of `keys` are stored, in either generation.
+    static func committed(_ keys: [MessageKey], in db: Database, path: String) throws -> Set<MessageKey> {
+        guard let range = timestampRange(of: keys) else { return [] }
         var found: Set<MessageKey> = []
         for table in tables.values.sorted() {
             let ranges = try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT id, first_queued_at, last_queued_at FROM \(table) WHERE last_queued_at >= ? AND first_queued_at <= ?
                     """),
-                arguments: [low, high])
+                arguments: [range.lowerBound, range.upperBound])
             for range in ranges {
                 let (id, first, last): (Int64, Int64, Int64) = (range[0], range[1], range[2])
                 let candidates = keys.filter { first <= $0.timestamp && $0.timestamp <= last && !found.contains($0) }

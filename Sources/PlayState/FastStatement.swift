@@ -5,8 +5,8 @@ import GRDBSQLite
 ///
 /// The store's hot loops (a row per video of every batch and of every publish call) spent most of their time
 /// in GRDB's generic argument handling (an array of `DatabaseValue` per row); binding `Int64`s straight to the
-/// prepared statement roughly halves the cost per row. Only for plain INSERT/UPDATE/SELECT statements inside a GRDB transaction:
-/// GRDB still owns the connection, the transaction and the statement's lifetime.
+/// prepared statement roughly halves the cost per row. Only for plain INSERT/UPDATE/SELECT statements inside a
+/// GRDB transaction: GRDB still owns the connection, the transaction and the statement's lifetime.
 struct FastStatement {
     private let statement: Statement
     private let handle: OpaquePointer
