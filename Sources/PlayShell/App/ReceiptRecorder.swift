@@ -6,6 +6,13 @@ final class ReceiptRecorder: Sendable {
     private struct State {
         var records: KeptRecords<ReceiptRecord>
         var origin: WallNanoseconds?
+
+        /// The instant `at_ms` counts from: the first play recorded (or the appended file's).
+        mutating func origin(startingAt first: Play) -> WallNanoseconds {
+            let origin = self.origin ?? first.receivedAt
+            self.origin = origin
+            return origin
+        }
     }
 
     private let state: Locked<State>
@@ -39,12 +46,9 @@ final class ReceiptRecorder: Sendable {
     func writeAhead(_ plays: [Play], messageIDs: [String], batch: Int) {
         precondition(messageIDs.count == plays.count, "one message id per play")
         guard let file, !plays.isEmpty else { return }
-        let batch = batch + batchOffset
-        let origin = origin(plays)
+        let origin = state.withLock { $0.origin(startingAt: plays[0]) }
         file.write(ReceiptLog.lines(for: zip(plays, messageIDs).lazy.map { play, id in
-            ReceiptRecord(
-                atMs: (play.receivedAt - origin) / 1_000_000, video: play.video, queuedAt: play.queuedAt,
-                receivedAt: play.receivedAt, batch: batch, messageID: id)
+            self.receipt(play, batch: batch, origin: origin, messageID: id)
         }))
     }
 
@@ -52,27 +56,19 @@ final class ReceiptRecorder: Sendable {
     /// without message ids: a batch is committed once).
     func keep(_ plays: [Play], batch: Int) {
         guard !plays.isEmpty else { return }
-        let batch = batch + batchOffset
-        let origin = origin(plays)
         state.withLock { state in
             guard state.records.limit > 0 else { return }
+            let origin = state.origin(startingAt: plays[0])
             state.records.append(
-                contentsOf: plays.lazy.map {
-                    ReceiptRecord(
-                        atMs: ($0.receivedAt - origin) / 1_000_000, video: $0.video, queuedAt: $0.queuedAt,
-                        receivedAt: $0.receivedAt, batch: batch)
-                },
-                cost: plays.count)
+                contentsOf: plays.lazy.map { self.receipt($0, batch: batch, origin: origin) }, cost: plays.count)
         }
     }
 
-    /// The instant `at_ms` counts from: the first play recorded (or the appended file's).
-    private func origin(_ plays: [Play]) -> WallNanoseconds {
-        state.withLock { state in
-            let origin = state.origin ?? plays[0].receivedAt
-            state.origin = origin
-            return origin
-        }
+    /// The line of `play`, read in this run's batch `batch`.
+    private func receipt(_ play: Play, batch: Int, origin: WallNanoseconds, messageID: String? = nil) -> ReceiptRecord {
+        ReceiptRecord(
+            atMs: (play.receivedAt - origin) / 1_000_000, video: play.video, queuedAt: play.queuedAt,
+            receivedAt: play.receivedAt, batch: batch + batchOffset, messageID: messageID)
     }
 
     /// Every play received, in order; or why they were not kept in memory.
