@@ -125,7 +125,6 @@ public final class NSQBroker: Sendable {
         let core = self.core
         try await eventLoop.submit {
             core.value.publish(topic: topic, bodies: bodies)
-            core.value.flushPendingClients()
         }.get()
     }
 

@@ -240,6 +240,22 @@ struct DeliveryTests {
         }
     }
 
+    /// A full output buffer is written at once, without waiting for the buffer timer (here 5 s).
+    @Test func aFullOutputBufferIsWrittenWithoutWaitingForTheTimer() async throws {
+        try await withBroker { broker, port, _ in
+            let socket = try await Self.consumer(port: port, channel: "filled", rdy: 100,
+                                                 identify: #"{"output_buffer_size":64,"output_buffer_timeout":5000}"#)
+            try await eventually("ready") {
+                await broker.stats().topic("plays")?.channel("filled")?.clients.first?.readyCount == 100
+            }
+            let started = ContinuousClock.now
+            // Two 46-byte frames (30 bytes of header, 16 of body): the second overflows the 64-byte buffer.
+            try await broker.publish(topic: "plays", bodies: Self.bodies(["first message 16", "second message16"]))
+            #expect(try await socket.readNonHeartbeat(timeout: .seconds(4)).body == Array("first message 16".utf8))
+            #expect(ContinuousClock.now - started < .milliseconds(4000))
+        }
+    }
+
     /// nsqd v1.3.0 measured: `output_buffer_timeout` -1 with a buffered size keeps messages until another
     /// flush (here the heartbeat).
     @Test func noBufferTimeoutWaitsForTheNextFlush() async throws {

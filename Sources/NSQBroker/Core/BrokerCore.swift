@@ -4,8 +4,8 @@ import NSQ
 /// The broker's whole state: topics, channels, clients, timers.
 ///
 /// Confined to one event loop: every TCP and HTTP connection of the broker runs on that loop, so no
-/// locks are needed and a delivery burst is one synchronous pass. Output to clients is flushed once at
-/// the end of each burst (``flushPendingClients()``), not per message.
+/// locks are needed and a delivery burst is one synchronous pass. Each client flushes its output by nsqd's
+/// rules as it is written (see ``ClientConnection``).
 final class BrokerCore {
     let configuration: NSQBrokerConfiguration
     let eventLoop: any EventLoop
@@ -16,7 +16,6 @@ final class BrokerCore {
     private(set) var clients: [Int64: ClientConnection] = [:]
     private var nextClientID: Int64 = 1
     private var idGenerator: MessageIDGenerator
-    private var clientsToFlush: [ClientConnection] = []
     private var scanTask: Scheduled<Void>?
     private(set) var isStopped = false
 
@@ -79,25 +78,6 @@ final class BrokerCore {
         clients[client.id] = nil
     }
 
-    /// Queues the client for the end-of-burst flush decision.
-    func requestFlush(_ client: ClientConnection) {
-        guard !client.isQueuedForFlush else { return }
-        client.isQueuedForFlush = true
-        clientsToFlush.append(client)
-    }
-
-    /// Ends a delivery burst: each client written to flushes or arms its output-buffer timer.
-    func flushPendingClients() {
-        var index = 0
-        while index < clientsToFlush.count {
-            let client = clientsToFlush[index]
-            client.isQueuedForFlush = false
-            client.completeBurst()
-            index += 1
-        }
-        clientsToFlush.removeAll(keepingCapacity: true)
-    }
-
     // MARK: Timeouts and deferred messages
 
     /// Starts the periodic queue scan if it is not running.
@@ -117,7 +97,6 @@ final class BrokerCore {
                     if channel.hasTimedWork { stillBusy = true }
                 }
             }
-            flushPendingClients()
             if stillBusy, !isStopped { scheduleScan() }
         }
     }

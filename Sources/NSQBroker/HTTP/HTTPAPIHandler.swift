@@ -42,7 +42,6 @@ final class HTTPAPIHandler: ChannelInboundHandler {
             head = nil
             let response = respond(to: requestHead, body: body ?? ByteBuffer())
             body = nil
-            core.flushPendingClients()
             write(response, keepAlive: requestHead.isKeepAlive, context: context)
         }
     }

@@ -4,11 +4,13 @@ import NSQ
 /// One TCP client of the broker, speaking protocol V2 as nsqd's `protocol_v2.go` and `client_v2.go` do.
 ///
 /// It receives decoded ``NSQClientInbound`` values, executes them against the loop-confined
-/// ``BrokerCore``, and writes frames into an output buffer that is flushed following nsqd's rules:
-/// responses and errors at once; messages when the buffer is full, when the client is no longer
-/// ready, when `output_buffer_size` is -1 (at the end of the delivery burst), or after
-/// `output_buffer_timeout`. With `output_buffer_timeout` -1 and a buffered size, messages wait for
-/// one of the other events (a heartbeat, for instance), exactly as nsqd v1.3.0 does.
+/// ``BrokerCore``, and writes frames through ``ClientOutput`` with nsqd's costs and flush rules
+/// (`protocol_v2.go`'s `messagePump`): each socket write of nsqd is a write and a flush here, so an unbuffered
+/// client costs three writes per message, as on nsqd. Responses and errors are flushed at once; buffered
+/// messages when the buffer fills, when the client is no longer ready, or at the tick of the
+/// `output_buffer_timeout` timer, which runs from the connection's start (or its IDENTIFY) as nsqd's ticker
+/// does. With `output_buffer_timeout` -1 and a buffered size, messages wait for one of the other events (a
+/// heartbeat, for instance), exactly as nsqd v1.3.0 does.
 final class ClientConnection: ChannelInboundHandler {
     typealias InboundIn = NSQClientInbound
     typealias OutboundOut = ByteBuffer
@@ -48,10 +50,12 @@ final class ClientConnection: ChannelInboundHandler {
     private var requeueCount: UInt64 = 0
 
     // Output.
-    private var pending: ByteBuffer
-    var isQueuedForFlush = false
-    private var mustFlush = false
+    private var output: ClientOutput
+    /// When the output buffer timer started ticking (nsqd's `outputBufferTicker`, restarted by IDENTIFY).
+    private var tickOrigin = NIODeadline.now()
     private var closeAfterFlush = false
+    /// Slots were freed or RDY changed during the current read burst: dispatch at its end.
+    private var dispatchAfterBurst = false
     private var flushTimer: Scheduled<Void>?
     private var heartbeatTask: Scheduled<Void>?
     private var idleCheck: Scheduled<Void>?
@@ -62,7 +66,7 @@ final class ClientConnection: ChannelInboundHandler {
         self.core = core
         let configuration = core.configuration
         settings = ClientSettings(configuration: configuration)
-        pending = ByteBufferAllocator().buffer(capacity: 0)
+        output = ClientOutput(capacity: settings.outputBufferSize, allocator: ByteBufferAllocator())
         connectTime = WallClock.nanoseconds() / 1_000_000_000
     }
 
@@ -82,7 +86,8 @@ final class ClientConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        pending = context.channel.allocator.buffer(capacity: 1024)
+        output = ClientOutput(capacity: settings.outputBufferSize, allocator: context.channel.allocator)
+        tickOrigin = .now()
         id = core.register(self)
         if let address = context.channel.remoteAddress, let ip = address.ipAddress, let port = address.port {
             remoteAddress = address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
@@ -152,13 +157,19 @@ final class ClientConnection: ChannelInboundHandler {
         }
     }
 
+    /// The end of what was read: the commands of a burst (FINs, REQs, RDY) freed or changed the client's slots,
+    /// and messages go out now. On nsqd the message pump runs beside the reading goroutine and wakes once for a
+    /// burst of FINs (its ready-state channel holds one signal), so it too sends a burst's refill together.
     func channelReadComplete(context: ChannelHandlerContext) {
-        core.flushPendingClients()
+        if dispatchAfterBurst {
+            dispatchAfterBurst = false
+            subscribedChannel?.dispatch()
+        }
         context.fireChannelReadComplete()
     }
 
     private func fail(_ error: NSQBrokerError) {
-        appendFrame(.error, error.frameBytes)
+        send(.error, error.frameBytes)
         closeConnection()
     }
 
@@ -213,6 +224,11 @@ final class ClientConnection: ChannelInboundHandler {
         hostname = request.hostname
         userAgent = request.userAgent
         try settings.apply(request, configuration: core.configuration)
+        // nsqd replaces the writer when a size is asked for (flushing the old one first) and restarts the
+        // output buffer ticker with the negotiated timeout.
+        if let flushed = output.flush() { write(flushed) }
+        output = ClientOutput(capacity: settings.outputBufferSize, allocator: context?.channel.allocator ?? ByteBufferAllocator())
+        tickOrigin = .now()
         restartHeartbeat()
         if request.featureNegotiation {
             send(.response, Array(settings.negotiationReply(configuration: core.configuration).utf8))
@@ -248,8 +264,8 @@ final class ClientConnection: ChannelInboundHandler {
         let maximum = core.configuration.maxRdyCount
         guard count >= 0, count <= maximum else { throw .invalid("RDY count \(count) out of range 0-\(maximum)") }
         readyCount = count
-        core.requestFlush(self)
-        subscribedChannel?.dispatch()
+        flushUnlessReady()
+        dispatchAfterBurst = true
     }
 
     private func finish(_ id: NSQMessageID) throws(NSQBrokerError) {
@@ -260,7 +276,7 @@ final class ClientConnection: ChannelInboundHandler {
         }
         finishCount &+= 1
         settled()
-        channel.dispatch()
+        dispatchAfterBurst = true
     }
 
     private func requeue(_ params: [[UInt8]]) throws(NSQBrokerError) {
@@ -280,7 +296,7 @@ final class ClientConnection: ChannelInboundHandler {
         }
         requeueCount &+= 1
         settled()
-        channel.dispatch()
+        dispatchAfterBurst = true
     }
 
     private func touch(_ params: [[UInt8]]) throws(NSQBrokerError) {
@@ -299,6 +315,7 @@ final class ClientConnection: ChannelInboundHandler {
         state = .closing
         send(.response, Self.closeWait)
         if inFlightCount == 0 { closeAfterFlush = true }
+        flushUnlessReady()
     }
 
     private func requireSubscribedOrClosing(_ command: String) throws(NSQBrokerError) {
@@ -326,17 +343,25 @@ final class ClientConnection: ChannelInboundHandler {
 
     // MARK: Called by the channel
 
-    /// Writes a message frame into the output buffer; the message is already in the channel's in-flight set.
+    /// Writes a message frame the way nsqd's `SendMessage` does; the message is already in the channel's
+    /// in-flight set.
     func deliver(_ message: BrokerMessage) {
         inFlightCount += 1
         messageCount &+= 1
-        pending.writeInteger(UInt32(30 + message.body.readableBytes))
-        pending.writeInteger(NSQFrameType.message.rawValue)
-        pending.writeInteger(message.timestamp)
-        pending.writeInteger(message.attempts)
-        message.id.write(to: &pending)
-        pending.writeImmutableBuffer(message.body)
-        core.requestFlush(self)
+        var data = context?.channel.allocator.buffer(capacity: 26 + message.body.readableBytes)
+            ?? ByteBuffer()
+        data.writeInteger(message.timestamp)
+        data.writeInteger(message.attempts)
+        message.id.write(to: &data)
+        data.writeImmutableBuffer(message.body)
+        for part in output.writeFrame(type: NSQFrameType.message.rawValue, data: data) { write(part) }
+        // The top of nsqd's message pump: a client no longer ready is flushed at once; otherwise what is
+        // buffered waits for the next tick of the output buffer timer.
+        if !isReadyForMessages {
+            flushNow()
+        } else if output.bufferedBytes > 0 {
+            armFlushTimer()
+        }
     }
 
     /// An in-flight message of this client timed out.
@@ -353,49 +378,53 @@ final class ClientConnection: ChannelInboundHandler {
         if state == .closing, inFlightCount == 0 {
             closeAfterFlush = true
         }
-        core.requestFlush(self)
+        flushUnlessReady()
     }
 
     // MARK: Output
 
-    private func appendFrame(_ type: NSQFrameType, _ payload: [UInt8]) {
-        pending.writeInteger(UInt32(4 + payload.count))
-        pending.writeInteger(type.rawValue)
-        pending.writeBytes(payload)
-    }
-
     /// Writes a response or error frame; nsqd flushes these (and anything buffered before them) at once.
     private func send(_ type: NSQFrameType, _ payload: [UInt8]) {
-        appendFrame(type, payload)
-        mustFlush = true
-        core.requestFlush(self)
+        guard context != nil, state != .closed else { return }
+        var data = context?.channel.allocator.buffer(capacity: payload.count) ?? ByteBuffer()
+        data.writeBytes(payload)
+        for part in output.writeFrame(type: type.rawValue, data: data) { write(part) }
+        flushNow()
     }
 
-    /// End of a delivery burst: decide between flushing now and waiting for the buffer timeout.
-    func completeBurst() {
+    /// nsqd's pump flushes a client that is no longer ready to receive (RDY reached, RDY 0, closing);
+    /// a closing client whose last message settled is then closed.
+    private func flushUnlessReady() {
         guard state != .closed else { return }
-        if pending.readableBytes > 0 {
-            if mustFlush || closeAfterFlush || settings.outputBufferSize <= 1 || !isReadyForMessages
-                || pending.readableBytes >= settings.outputBufferSize {
-                flushNow()
-            } else if settings.outputBufferTimeout > .zero, flushTimer == nil, let context {
-                flushTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.outputBufferTimeout) { [self] in
-                    flushTimer = nil
-                    flushNow()
-                }
-            }
+        if closeAfterFlush {
+            closeConnection()
+        } else if !isReadyForMessages {
+            flushNow()
         }
-        mustFlush = false
-        if closeAfterFlush { closeConnection() }
+    }
+
+    /// Waits for the output buffer timer's next tick (ticks fall at `tickOrigin + k * timeout`, as nsqd's
+    /// `time.Ticker` does); with no timeout (`-1`) buffered messages wait for another flush.
+    private func armFlushTimer() {
+        guard flushTimer == nil, settings.outputBufferTimeout > .zero, let context else { return }
+        let period = settings.outputBufferTimeout.nanoseconds
+        let elapsed = NIODeadline.now().uptimeNanoseconds - tickOrigin.uptimeNanoseconds
+        let nextTick = tickOrigin + .nanoseconds((Int64(elapsed) / period + 1) * period)
+        flushTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: nextTick) { [self] in
+            flushTimer = nil
+            flushNow()
+        }
     }
 
     private func flushNow() {
         flushTimer?.cancel()
         flushTimer = nil
-        guard let context, pending.readableBytes > 0 else { return }
-        let output = pending
-        pending = context.channel.allocator.buffer(capacity: max(1024, output.readableBytes))
-        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        if let buffered = output.flush() { write(buffered) }
+    }
+
+    /// One socket write (a syscall on nsqd, and a write and flush here).
+    private func write(_ bytes: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 
     // MARK: Heartbeats
@@ -414,8 +443,7 @@ final class ClientConnection: ChannelInboundHandler {
     private func scheduleHeartbeat(interval: TimeAmount, context: ChannelHandlerContext) {
         heartbeatTask = context.eventLoop.assumeIsolated().scheduleTask(in: interval) { [self] in
             guard state != .closed else { return }
-            appendFrame(.response, Self.heartbeat)
-            flushNow()
+            send(.response, Self.heartbeat)
             scheduleHeartbeat(interval: interval, context: context)
         }
     }
