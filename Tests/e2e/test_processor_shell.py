@@ -68,13 +68,16 @@ def test_stop_and_wait_drained_fail_when_the_processor_is_not_running(playcount)
 
 
 def test_wait_drained_fails_at_its_timeout_while_videos_are_held(playcount, tmp_path):
-    # One video: once past 100 plays and published, its next plays are held until their 60 s deadline.
+    # One video taken to exactly 100 plays in steps whose every play is realtime (the count before each is
+    # under 100), however the broker splits them into read batches; its next plays are then held until their
+    # 60 s deadline.
     result = playcount("-c", f"set client file:{tmp_path / 'calls.jsonl'}; start; "
-                             "seed 150 counts:150 --videos 1 --small 0; wait drained --timeout 30s; "
+                             "seed 99 counts:99 --videos 1 --small 0; wait drained --timeout 30s; "
+                             "seed 1 counts:1 --videos 1 --small 0; wait drained --timeout 30s; "
                              "seed 50 counts:50 --videos 1 --small 0; wait drained --timeout 1s; echo not reached",
                        timeout=60)
     assert result.code == 1
-    assert "<command line>:6: error: not drained after 1s" in result.stderr
+    assert "<command line>:8: error: not drained after 1s" in result.stderr
     assert "not reached" not in result.stdout
 
 
