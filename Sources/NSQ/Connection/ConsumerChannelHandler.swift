@@ -9,10 +9,21 @@ import NIOCore
 ///
 /// With `pauseReadingAfterDelivery`, the handler holds the channel's next `read` after each delivery until
 /// `resumeReading()` (the way NIO's `BackPressureHandler` holds reads): the application reads when it is ready.
+///
+/// With a ``DeliveryWindow`` (the catch-up connection), what is read is held back until the RDY window is in
+/// flight (nsqd sends no more then) or reading went quiet: a backlog is delivered a whole window at a time.
 final class ConsumerChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = NSQFrame
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// When a connection's reads are handed over: at once, or gathered into RDY windows.
+    struct DeliveryWindow: Sendable {
+        /// Deliver a partial window once no byte arrived for this long…
+        var quietGap: TimeAmount
+        /// …or this long after its first message.
+        var maxWait: TimeAmount
+    }
 
     /// How the handler reports to its consumer; every closure is called on the channel's event loop.
     struct Callbacks: Sendable {
@@ -35,6 +46,16 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     private var outbound: ByteBuffer
     private var inReadBurst = false
     private let pauseReadingAfterDelivery: Bool
+    private let window: DeliveryWindow?
+    /// The open batch's first read, and its latest, while a window is being gathered.
+    private var batchStartedAt: NIODeadline?
+    private var lastReadAt = NIODeadline.now()
+    private var windowTimer: Scheduled<Void>?
+    private let touchesHeldMessages: Bool
+    /// Ids delivered since the last keep-alive tick, and those to TOUCH at the next one if still in flight.
+    private var heldRecently: [[NSQMessageID]] = []
+    private var heldLonger: [[NSQMessageID]] = []
+    private var keepAliveTimer: Scheduled<Void>?
     /// Reading is held: a delivery was handed over and the application has not asked for more yet.
     private var readingPaused = false
     /// The channel asked to read while reading was held.
@@ -51,9 +72,12 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     init(
         stateMachine: ConsumerConnectionStateMachine, callbacks: Callbacks,
         status: NIOLockedValueBox<NSQConnectionStatus>, closeTimeout: TimeAmount,
-        subscribed: EventLoopPromise<NSQIdentifyResponse>, pauseReadingAfterDelivery: Bool = false
+        subscribed: EventLoopPromise<NSQIdentifyResponse>, pauseReadingAfterDelivery: Bool = false,
+        window: DeliveryWindow? = nil, touchesHeldMessages: Bool = false
     ) {
         self.pauseReadingAfterDelivery = pauseReadingAfterDelivery
+        self.window = window
+        self.touchesHeldMessages = touchesHeldMessages
         self.stateMachine = stateMachine
         self.callbacks = callbacks
         self.status = status
@@ -74,7 +98,15 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
         self.context = nil
+    }
+
+    private func cancelTimers() {
+        windowTimer?.cancel()
+        windowTimer = nil
+        keepAliveTimer?.cancel()
+        keepAliveTimer = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -92,7 +124,7 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
         inReadBurst = false
         // Counters first, so whoever sees a delivery or the server's reaction also sees them in status().
         publishCounters()
-        emitBatch()
+        if shouldDeliverNow() { emitBatch() } else { holdForWindow() }
         flush()
         context.fireChannelReadComplete()
     }
@@ -120,6 +152,7 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
         emitBatch()
         perform(stateMachine.channelInactive(error: closeError))
         context.fireChannelInactive()
@@ -203,6 +236,7 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
             let sent = stateMachine.sentReady
             status.withLockedValue { $0.state = .subscribed; $0.ready = sent }
             subscribed.succeed(identifyResponse ?? NSQIdentifyResponse(maxRdyCount: stateMachine.maxReadyCount))
+            if touchesHeldMessages { scheduleKeepAlive() }
         case .deliver(let message):
             receivedDelta += 1
             batch.append(message)
@@ -241,11 +275,89 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     }
 
     private func emitBatch() {
+        windowTimer?.cancel()
+        windowTimer = nil
+        batchStartedAt = nil
         guard !batch.isEmpty, let handle else { return }
         let messages = batch
         batch.removeAll(keepingCapacity: true)
         if pauseReadingAfterDelivery, !closeRequested { readingPaused = true }
-        callbacks.deliver(NSQDelivery(messages: messages, connection: handle))
+        if touchesHeldMessages { heldRecently.append(messages.map(\.id)) }
+        let filledWindow = stateMachine.inFlight.count >= stateMachine.sentReady
+        callbacks.deliver(NSQDelivery(messages: messages, connection: handle, filledWindow: filledWindow))
+    }
+
+    // MARK: read windows
+
+    /// Without a window every read is delivered; with one, only a read that completes the RDY window (or
+    /// comes while closing) is.
+    private func shouldDeliverNow() -> Bool {
+        guard window != nil, !batch.isEmpty, !closeRequested else { return true }
+        return stateMachine.inFlight.count >= stateMachine.sentReady
+    }
+
+    /// A partial window: wait for the rest, at most until reading goes quiet or `maxWait` passes.
+    private func holdForWindow() {
+        guard let window else { return }
+        let now = NIODeadline.now()
+        lastReadAt = now
+        let started = batchStartedAt ?? now
+        batchStartedAt = started
+        if now >= started + window.maxWait {
+            emitBatch()
+        } else if windowTimer == nil {
+            armWindowTimer(window)
+        }
+    }
+
+    private func armWindowTimer(_ window: DeliveryWindow) {
+        guard let context, let started = batchStartedAt else { return }
+        let due = min(lastReadAt + window.quietGap, started + window.maxWait)
+        windowTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [weak self] in
+            guard let self, let started = self.batchStartedAt else { return }
+            self.windowTimer = nil
+            let now = NIODeadline.now()
+            if now >= self.lastReadAt + window.quietGap || now >= started + window.maxWait {
+                self.publishCounters()
+                self.emitBatch()
+                self.flush()
+            } else {
+                self.armWindowTimer(window)
+            }
+        }
+    }
+
+    // MARK: keeping held messages alive
+
+    /// Every quarter of the negotiated message timeout, TOUCHes what was delivered before the previous tick and
+    /// is still in flight: no message goes longer than half the timeout without a TOUCH.
+    private func scheduleKeepAlive() {
+        guard let context else { return }
+        let timeoutMilliseconds = Int64(identifyResponse?.msgTimeout ?? 60_000)
+        let period = TimeAmount.milliseconds(max(250, timeoutMilliseconds / 4))
+        keepAliveTimer = context.eventLoop.assumeIsolated().scheduleTask(in: period) { [weak self] in
+            guard let self else { return }
+            self.keepAliveTimer = nil
+            self.touchHeldMessages()
+            self.scheduleKeepAlive()
+        }
+    }
+
+    private func touchHeldMessages() {
+        var stillHeld: [NSQMessageID] = []
+        for ids in heldLonger {
+            for id in ids where stateMachine.inFlight.contains(id) {
+                perform(stateMachine.touch(id))
+                stillHeld.append(id)
+            }
+        }
+        heldLonger = heldRecently
+        if !stillHeld.isEmpty {
+            heldLonger.append(stillHeld)
+            status.withLockedValue { $0.touched += stillHeld.count }
+        }
+        heldRecently = []
+        flushUnlessReading()
     }
 
     private func flushUnlessReading() {
@@ -280,16 +392,20 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
 public final class NSQConnectionHandle: Sendable {
     /// `host:port` of the nsqd.
     public let address: String
+    /// What the connection is for (live, or catching up).
+    public let role: NSQConnectionRole
     let channel: any Channel
     private let handler: NIOLoopBound<ConsumerChannelHandler>
+    private let requestedReady = NIOLockedValueBox(0)
 
     /// REQ delay policy for ``NSQDelivery/requeue(_:)``: `requeueDelay * attempts`, capped.
     let requeueDelay: Duration
     let maxRequeueDelay: Duration
 
-    init(address: String, channel: any Channel, handler: ConsumerChannelHandler,
+    init(address: String, role: NSQConnectionRole = .live, channel: any Channel, handler: ConsumerChannelHandler,
          requeueDelay: Duration = .seconds(1), maxRequeueDelay: Duration = .seconds(900)) {
         self.address = address
+        self.role = role
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.requeueDelay = requeueDelay
@@ -312,7 +428,12 @@ public final class NSQConnectionHandle: Sendable {
     /// Reads again after a delivery, when the consumer pauses reading after each (see
     /// ``NSQConsumerConfiguration/pauseReadingAfterDelivery``); otherwise does nothing.
     public func resumeReading() { onLoop { $0.resumeReading() } }
-    func setReady(_ count: Int) { onLoop { $0.setReady(count) } }
+    func setReady(_ count: Int) {
+        requestedReady.withLockedValue { $0 = count }
+        onLoop { $0.setReady(count) }
+    }
+    /// The RDY last asked for through this handle (sent once the connection can take it).
+    var sentReady: Int { requestedReady.withLockedValue { $0 } }
     func gracefulClose() { onLoop { $0.gracefulClose() } }
 }
 
@@ -322,10 +443,14 @@ public struct NSQDelivery: Sendable {
     public let messages: [NSQMessage]
     /// The connection they came from; FIN/REQ/TOUCH must go back on it.
     public let connection: NSQConnectionHandle
+    /// True when the connection's whole RDY window was in flight as this was handed over: nsqd could send no
+    /// more until some are finished. In a backlog that is the normal case; in live traffic it is rare.
+    public let filledWindow: Bool
 
-    public init(messages: [NSQMessage], connection: NSQConnectionHandle) {
+    public init(messages: [NSQMessage], connection: NSQConnectionHandle, filledWindow: Bool = false) {
         self.messages = messages
         self.connection = connection
+        self.filledWindow = filledWindow
     }
 
     /// FIN one message.

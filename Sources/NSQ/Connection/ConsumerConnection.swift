@@ -10,15 +10,16 @@ enum ConsumerConnection {
     }
 
     static func connect(
-        to address: NSQAddress, configuration: NSQConsumerConfiguration, eventLoopGroup: any EventLoopGroup,
-        status: NIOLockedValueBox<NSQConnectionStatus>, callbacks: ConsumerChannelHandler.Callbacks
+        to address: NSQAddress, role: NSQConnectionRole = .live, configuration: NSQConsumerConfiguration,
+        eventLoopGroup: any EventLoopGroup, status: NIOLockedValueBox<NSQConnectionStatus>,
+        callbacks: ConsumerChannelHandler.Callbacks
     ) async throws -> Connected {
         let eventLoop = eventLoopGroup.any()
         let subscribed = eventLoop.makePromise(of: NSQIdentifyResponse.self)
         let handlePromise = eventLoop.makePromise(of: NSQConnectionHandle.self)
         let stateMachine = ConsumerConnectionStateMachine(
             topic: configuration.topic, channel: configuration.channel,
-            identify: configuration.identify, maxAttempts: configuration.maxAttempts)
+            identify: configuration.identify(for: role), maxAttempts: configuration.maxAttempts)
         let closeTimeout = TimeAmount.milliseconds(configuration.drainTimeout.milliseconds)
         let connectTimeout = TimeAmount.milliseconds(configuration.connectTimeout.milliseconds)
         let addressText = address.description
@@ -26,6 +27,13 @@ enum ConsumerConnection {
         let readTimeout = TimeAmount.milliseconds(max(1000, heartbeat.milliseconds) * 2 + 5000)
         let (requeueDelay, maxRequeueDelay) = (configuration.requeueDelay, configuration.maxRequeueDelay)
         let pauseReadingAfterDelivery = configuration.pauseReadingAfterDelivery
+        let touchesHeldMessages = configuration.touchesHeldMessages
+        let window = configuration.catchUp.flatMap { catchUp in
+            role == .catchUp
+                ? ConsumerChannelHandler.DeliveryWindow(
+                    quietGap: catchUp.quietGap.timeAmount, maxWait: catchUp.maxWait.timeAmount)
+                : nil
+        }
         status.withLockedValue { $0.state = .connecting }
 
         let channel: any Channel
@@ -39,9 +47,10 @@ enum ConsumerConnection {
                         let handler = ConsumerChannelHandler(
                             stateMachine: stateMachine, callbacks: callbacks, status: status,
                             closeTimeout: closeTimeout, subscribed: subscribed,
-                            pauseReadingAfterDelivery: pauseReadingAfterDelivery)
+                            pauseReadingAfterDelivery: pauseReadingAfterDelivery, window: window,
+                            touchesHeldMessages: touchesHeldMessages)
                         let handle = NSQConnectionHandle(
-                            address: addressText, channel: channel, handler: handler,
+                            address: addressText, role: role, channel: channel, handler: handler,
                             requeueDelay: requeueDelay, maxRequeueDelay: maxRequeueDelay)
                         handler.attach(handle: handle)
                         // nsqd sends a heartbeat every interval; two missed ones mean the server is gone.

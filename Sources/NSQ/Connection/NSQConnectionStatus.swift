@@ -1,3 +1,11 @@
+/// What a consumer connection is for (see ``NSQConsumerConfiguration/CatchUp``).
+public enum NSQConnectionRole: String, Sendable, Hashable {
+    /// Holds the RDY window while messages arrive as nsqd stamps them (the only connection without catch-up).
+    case live
+    /// The buffered connection that holds the RDY window while the consumer is behind.
+    case catchUp = "catch-up"
+}
+
 /// A snapshot of one nsqd connection of a consumer.
 public struct NSQConnectionStatus: Sendable, Hashable {
     public enum State: String, Sendable, Hashable {
@@ -8,6 +16,7 @@ public struct NSQConnectionStatus: Sendable, Hashable {
     }
 
     public var address: String
+    public var role: NSQConnectionRole
     public var state: State
     /// The RDY count last sent on the current connection.
     public var ready: Int
@@ -21,13 +30,16 @@ public struct NSQConnectionStatus: Sendable, Hashable {
     public var gaveUp: Int
     /// Heartbeats received (and answered with NOP).
     public var heartbeats: Int
+    /// TOUCHes sent to keep held messages from timing out (see ``NSQConsumerConfiguration/touchesHeldMessages``).
+    public var touched: Int
     /// Connections made after the first one.
     public var reconnects: Int
     /// The last error that dropped the connection, if any.
     public var lastError: String?
 
-    public init(address: String) {
+    public init(address: String, role: NSQConnectionRole = .live) {
         self.address = address
+        self.role = role
         self.state = .connecting
         self.ready = 0
         self.inFlight = 0
@@ -36,6 +48,7 @@ public struct NSQConnectionStatus: Sendable, Hashable {
         self.requeued = 0
         self.gaveUp = 0
         self.heartbeats = 0
+        self.touched = 0
         self.reconnects = 0
         self.lastError = nil
     }

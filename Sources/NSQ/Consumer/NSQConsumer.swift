@@ -24,7 +24,9 @@ public final class NSQConsumer: Sendable {
     private let continuation: AsyncStream<NSQDelivery>.Continuation
     private let onGiveUp: @Sendable (NSQMessage) -> Void
     private let onDelivery: (@Sendable (NSQDelivery) -> Void)?
+    private let onWarning: @Sendable (String) -> Void
     private let shared = NIOLockedValueBox(Shared())
+    private let readyLock = NIOLock()
     private let events: AsyncStream<Event>
     private let eventsContinuation: AsyncStream<Event>.Continuation
 
@@ -33,12 +35,21 @@ public final class NSQConsumer: Sendable {
         case stop
     }
 
-    private struct Entry {
+    /// One connection to an nsqd (the live one, or the catch-up one).
+    private struct Slot {
         let status: NIOLockedValueBox<NSQConnectionStatus>
         var handle: NSQConnectionHandle?
         var maxReadyCount = 0
-        var discovered: Bool
         var everConnected = false
+        /// A failure of this connection was reported through `onWarning` (reported once, not per retry).
+        var warned = false
+    }
+
+    /// One nsqd: its connections, and which of them holds its share of RDY.
+    private struct Entry {
+        var slots: [NSQConnectionRole: Slot]
+        var controller: CatchUpController?
+        var discovered: Bool
     }
 
     private struct Shared {
@@ -56,28 +67,32 @@ public final class NSQConsumer: Sendable {
     ///   - onDelivery: when given, every delivery is handed to it on its connection's event loop, in the
     ///     order read, instead of going through `deliveries` (which then just finishes when `run()` returns).
     ///     It saves a task hop per read burst; it must not block.
+    ///   - onWarning: told, once per connection, when a connection keeps failing in a way a person should know
+    ///     about (nsqd refusing the catch-up connection's buffer settings, say); reading goes on meanwhile.
     public init(
         configuration: NSQConsumerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onGiveUp: @escaping @Sendable (NSQMessage) -> Void = { _ in },
-        onDelivery: (@Sendable (NSQDelivery) -> Void)? = nil
+        onDelivery: (@Sendable (NSQDelivery) -> Void)? = nil,
+        onWarning: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.onGiveUp = onGiveUp
         self.onDelivery = onDelivery
+        self.onWarning = onWarning
         (deliveries, continuation) = AsyncStream.makeStream(of: NSQDelivery.self)
         (events, eventsContinuation) = AsyncStream.makeStream(of: Event.self)
     }
 
-    /// Waits until a connection to every directly configured nsqd (`nsqdTCPAddresses`) is subscribed, or
-    /// until `timeout` passes; returns whether they all are. Lets a caller that publishes right after
+    /// Waits until the live connection to every directly configured nsqd (`nsqdTCPAddresses`) is subscribed,
+    /// or until `timeout` passes; returns whether they all are. Lets a caller that publishes right after
     /// starting the consumer know that nsqd will push those messages to it. Checks every 2 ms.
     public func waitUntilSubscribed(timeout: Duration) async -> Bool {
         let wanted = Set(configuration.nsqdTCPAddresses.filter { NSQAddress($0) != nil })
         let deadline = ContinuousClock.now + timeout
         while true {
-            let subscribed = Set(status().connections.lazy.filter { $0.state == .subscribed }.map(\.address))
+            let subscribed = Set(status().connections.lazy.filter { $0.state == .subscribed && $0.role == .live }.map(\.address))
             if wanted.isSubset(of: subscribed) { return true }
             if ContinuousClock.now >= deadline || Task.isCancelled { return false }
             try? await Task.sleep(for: .milliseconds(2))
@@ -86,7 +101,11 @@ public final class NSQConsumer: Sendable {
 
     /// Per-connection figures and totals.
     public func status() -> NSQConsumerStatus {
-        let boxes = shared.withLockedValue { $0.entries.sorted { $0.key < $1.key }.map(\.value.status) }
+        let boxes = shared.withLockedValue { shared in
+            shared.entries.sorted { $0.key < $1.key }.flatMap { entry in
+                configuration.roles.compactMap { entry.value.slots[$0]?.status }
+            }
+        }
         return NSQConsumerStatus(connections: boxes.map { $0.withLockedValue { $0 } })
     }
 
@@ -162,7 +181,7 @@ public final class NSQConsumer: Sendable {
         let handles = shared.withLockedValue { shared -> [NSQConnectionHandle] in
             guard !shared.stopping else { return [] }
             shared.stopping = true
-            return shared.entries.values.compactMap(\.handle)
+            return shared.entries.values.flatMap { $0.slots.values.compactMap(\.handle) }
         }
         for handle in handles { handle.gracefulClose() }
         eventsContinuation.yield(.stop)
@@ -170,49 +189,87 @@ public final class NSQConsumer: Sendable {
 
     // MARK: connections
 
-    /// Registers an address; returns its supervising task unless it is already known or we are stopping.
+    /// Registers an address; returns the task supervising its connections unless it is already known or we
+    /// are stopping.
     private func addEntry(_ address: String, discovered: Bool) -> (@Sendable () async -> Void)? {
         guard let parsed = NSQAddress(address) else { return nil }
+        let roles = configuration.roles
         let added = shared.withLockedValue { shared -> Bool in
             guard !shared.stopping, shared.entries[address] == nil else { return false }
+            var slots: [NSQConnectionRole: Slot] = [:]
+            for role in roles {
+                slots[role] = Slot(status: NIOLockedValueBox(NSQConnectionStatus(address: address, role: role)))
+            }
             shared.entries[address] = Entry(
-                status: NIOLockedValueBox(NSQConnectionStatus(address: address)), discovered: discovered)
+                slots: slots, controller: configuration.catchUp.map(CatchUpController.init), discovered: discovered)
             return true
         }
         guard added else { return nil }
-        return { await self.supervise(address: address, parsed: parsed) }
+        return {
+            await withTaskGroup(of: Void.self) { group in
+                for role in roles {
+                    group.addTask { await self.supervise(address: address, role: role, parsed: parsed) }
+                }
+            }
+            let removed = self.shared.withLockedValue { shared -> Bool in
+                guard !shared.stopping else { return false }
+                shared.entries[address] = nil
+                return true
+            }
+            if !removed {
+                for status in self.statusBoxes(of: address) { status.withLockedValue { $0.state = .stopped } }
+            }
+        }
     }
 
-    /// Keeps one connection to `address` alive until stop, reconnecting with backoff.
-    private func supervise(address: String, parsed: NSQAddress) async {
-        guard let status = shared.withLockedValue({ $0.entries[address]?.status }) else { return }
+    private func statusBoxes(of address: String) -> [NIOLockedValueBox<NSQConnectionStatus>] {
+        shared.withLockedValue { $0.entries[address]?.slots.values.map(\.status) ?? [] }
+    }
+
+    /// Keeps one connection (`role`) to `address` alive until stop, reconnecting with backoff.
+    private func supervise(address: String, role: NSQConnectionRole, parsed: NSQAddress) async {
+        guard let status = shared.withLockedValue({ $0.entries[address]?.slots[role]?.status }) else { return }
         let backoff = Backoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
+        let deliver = onDelivery ?? { [continuation] delivery in continuation.yield(delivery) }
+        let observes = configuration.catchUp != nil
         let callbacks = ConsumerChannelHandler.Callbacks(
-            deliver: onDelivery ?? { [continuation] delivery in continuation.yield(delivery) },
+            deliver: { [weak self] delivery in
+                if observes { self?.observe(delivery, from: address) }
+                deliver(delivery)
+            },
             giveUp: onGiveUp,
             nonFatalError: { _ in })
         var failures = 0
         while !isStopping {
             do {
                 let connected = try await ConsumerConnection.connect(
-                    to: parsed, configuration: configuration, eventLoopGroup: eventLoopGroup,
+                    to: parsed, role: role, configuration: configuration, eventLoopGroup: eventLoopGroup,
                     status: status, callbacks: callbacks)
                 failures = 0
                 let stopNow = shared.withLockedValue { shared -> Bool in
-                    if shared.entries[address]?.everConnected == true {
+                    if shared.entries[address]?.slots[role]?.everConnected == true {
                         status.withLockedValue { $0.reconnects += 1 }
                     }
-                    shared.entries[address]?.everConnected = true
-                    shared.entries[address]?.handle = connected.handle
-                    shared.entries[address]?.maxReadyCount = connected.identify.maxRdyCount
+                    shared.entries[address]?.slots[role]?.everConnected = true
+                    shared.entries[address]?.slots[role]?.handle = connected.handle
+                    shared.entries[address]?.slots[role]?.maxReadyCount = connected.identify.maxRdyCount
+                    if role == .catchUp { _ = shared.entries[address]?.controller?.catchUpConnected() }
                     return shared.stopping
                 }
                 if stopNow { connected.handle.gracefulClose() } else { redistributeReady() }
                 try? await connected.handle.channel.closeFuture.get()
-                shared.withLockedValue { $0.entries[address]?.handle = nil }
+                shared.withLockedValue { shared in
+                    shared.entries[address]?.slots[role]?.handle = nil
+                    if role == .catchUp { _ = shared.entries[address]?.controller?.catchUpLost() }
+                }
                 redistributeReady()
             } catch {
                 status.withLockedValue { $0.lastError = "\(error)"; $0.state = .closed }
+                if role == .catchUp {
+                    warnOnce(address: address, role: role, error: error)
+                    let decision = shared.withLockedValue { $0.entries[address]?.controller?.catchUpLost() ?? .none }
+                    if decision != .none { redistributeReady() }
+                }
             }
             failures += 1
             if isStopping || !stillWanted(address) { break }
@@ -223,12 +280,69 @@ public final class NSQConsumer: Sendable {
                 break
             }
         }
-        let removed = shared.withLockedValue { shared -> Bool in
-            guard !shared.stopping else { return false }
-            shared.entries[address] = nil
+    }
+
+    /// Tells the application once that an nsqd refuses the catch-up connection: the live one carries on alone.
+    private func warnOnce(address: String, role: NSQConnectionRole, error: any Error) {
+        let first = shared.withLockedValue { shared -> Bool in
+            guard shared.entries[address]?.slots[role]?.warned == false else { return false }
+            shared.entries[address]?.slots[role]?.warned = true
             return true
         }
-        if !removed { status.withLockedValue { $0.state = .stopped } }
+        guard first else { return }
+        var text = "nsqd \(address) refused the catch-up connection (\(error)); reading on with the live connection only"
+        if let server = error as? NSQServerError, server.code == "E_BAD_BODY", server.message.contains("output buffer") {
+            let buffering = configuration.catchUp?.outputBuffering
+            let asked = [
+                buffering?.size.map { "size \($0)" }, buffering?.timeout.map { "timeout \($0.milliseconds) ms" },
+            ].compactMap { $0 }.joined(separator: ", ")
+            text = "nsqd \(address) refused the catch-up connection's output buffer (\(asked)): \(server.message); "
+                + "it accepts timeouts from its --min-output-buffer-timeout (25 ms by default) to "
+                + "--max-output-buffer-timeout and sizes from 64 bytes to --max-output-buffer-size; "
+                + "reading on with the live connection only, so draining a backlog will be slow"
+        }
+        onWarning(text)
+    }
+
+    /// Lets the catch-up controller of `address` judge a delivery's lag, and moves RDY when it decides to.
+    private func observe(_ delivery: NSQDelivery, from address: String) {
+        guard let first = delivery.messages.first else { return }
+        var oldest = first.timestamp
+        var youngest = first.timestamp
+        for message in delivery.messages {
+            oldest = min(oldest, message.timestamp)
+            youngest = max(youngest, message.timestamp)
+        }
+        let now = NSQWallClock.nanoseconds()
+        let role = delivery.connection.role
+        let decision = shared.withLockedValue { shared -> CatchUpController.Decision in
+            guard var entry = shared.entries[address], entry.controller != nil else { return .none }
+            let catchUpAvailable = entry.slots[.catchUp]?.handle != nil
+            let decision = entry.controller!.delivered(
+                by: role, oldestLag: .nanoseconds(now - oldest), youngestLag: .nanoseconds(now - youngest),
+                filledWindow: delivery.filledWindow, catchUpAvailable: catchUpAvailable)
+            shared.entries[address] = entry
+            return decision
+        }
+        act(on: decision, address: address, eventLoop: delivery.connection.channel.eventLoop)
+    }
+
+    private func act(on decision: CatchUpController.Decision, address: String, eventLoop: any EventLoop) {
+        switch decision {
+        case .none:
+            break
+        case .switchTo:
+            redistributeReady()
+        case .checkIdle(let delivery):
+            guard let idleAfter = configuration.catchUp?.idleAfter else { return }
+            eventLoop.scheduleTask(in: idleAfter.timeAmount) { [weak self] in
+                guard let self else { return }
+                let decision = self.shared.withLockedValue { shared -> CatchUpController.Decision in
+                    shared.entries[address]?.controller?.idle(sinceDelivery: delivery) ?? .none
+                }
+                self.act(on: decision, address: address, eventLoop: eventLoop)
+            }
+        }
     }
 
     private var isStopping: Bool { shared.withLockedValue { $0.stopping } }
@@ -241,25 +355,38 @@ public final class NSQConsumer: Sendable {
         }
     }
 
-    /// Spreads maxInFlight over the subscribed connections; decreases are sent before increases.
+    /// Spreads maxInFlight over the nsqd with a subscribed connection, and gives each nsqd's share to the
+    /// connection its catch-up controller chose (the other gets 0); decreases are sent before increases.
     private func redistributeReady() {
-        let live = shared.withLockedValue { shared -> [(NSQConnectionHandle, Int)] in
-            guard !shared.stopping else { return [] }
-            return shared.entries.sorted { $0.key < $1.key }.compactMap { entry in
-                entry.value.handle.map { ($0, entry.value.maxReadyCount) }
-            }
-        }
-        let counts = ReadyDistribution.distribute(maxInFlight: configuration.maxInFlight, maxReadyCounts: live.map(\.1))
-        var increases: [(NSQConnectionHandle, Int)] = []
-        for ((handle, _), count) in zip(live, counts) {
-            let current = status(of: handle.address)?.ready ?? 0
-            if count < current { handle.setReady(count) } else { increases.append((handle, count)) }
-        }
-        for (handle, count) in increases { handle.setReady(count) }
+        // Serialised: two connections coming up at once must not send their plans interleaved (a stale plan's
+        // RDY sent last would hand out more than maxInFlight).
+        readyLock.withLock { redistributeReadyLocked() }
     }
 
-    private func status(of address: String) -> NSQConnectionStatus? {
-        shared.withLockedValue { $0.entries[address]?.status }?.withLockedValue { $0 }
+    private func redistributeReadyLocked() {
+        let plan = shared.withLockedValue { shared -> [(limit: Int, handles: [(NSQConnectionHandle, holds: Bool)])] in
+            guard !shared.stopping else { return [] }
+            return shared.entries.sorted { $0.key < $1.key }.compactMap { entry in
+                let connected = entry.value.slots.compactMap { role, slot in slot.handle.map { (role, $0, slot.maxReadyCount) } }
+                guard !connected.isEmpty else { return nil }
+                // The chosen connection, or whichever is up when it is not.
+                let chosen = entry.value.controller?.active ?? .live
+                let holder = connected.first { $0.0 == chosen } ?? connected.first { $0.0 == .live } ?? connected[0]
+                // While probing for a backlog at start, the live connection asks for one message only.
+                let limit = entry.value.controller?.probing == true ? min(1, holder.2) : holder.2
+                return (limit, connected.map { ($0.1, $0.1 === holder.1) })
+            }
+        }
+        let counts = ReadyDistribution.distribute(maxInFlight: configuration.maxInFlight, maxReadyCounts: plan.map(\.limit))
+        var increases: [(NSQConnectionHandle, Int)] = []
+        for (entry, count) in zip(plan, counts) {
+            for (handle, holds) in entry.handles {
+                let wanted = holds ? count : 0
+                let current = handle.sentReady
+                if wanted < current { handle.setReady(wanted) } else if wanted > current { increases.append((handle, wanted)) }
+            }
+        }
+        for (handle, count) in increases { handle.setReady(count) }
     }
 
     // MARK: lookupd

@@ -25,7 +25,16 @@ public struct NSQConsumerConfiguration: Sendable {
     public var messageTimeout: Duration?
     /// nsqd's output buffering for this client. These decide how long a message can sit in nsqd
     /// before it is written: for realtime use pick a small timeout (e.g. 25 ms) or `outputBufferSize: -1`.
+    /// With ``catchUp`` set, this is the live connection's setting.
     public var outputBuffering: OutputBuffering
+    /// When set, a second, buffered connection per nsqd takes the RDY window while the consumer is behind
+    /// (see ``CatchUp``); nil keeps one connection per nsqd.
+    public var catchUp: CatchUp?
+    /// When true, messages still in flight after half the negotiated `msg_timeout` are TOUCHed, and again
+    /// every half timeout, until they are finished or requeued: an application that may hold a message longer
+    /// than the timeout asks for this, instead of a long timeout that would delay redelivery after a crash.
+    /// Default false (go-nsq's and pynsq's habit: never TOUCH on one's own).
+    public var touchesHeldMessages: Bool
     /// Delay before the first reconnect; doubled per failure up to `reconnectMaxDelay`, plus up to 25 % jitter.
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
@@ -43,6 +52,48 @@ public struct NSQConsumerConfiguration: Sendable {
     /// one delivery. For applications that handle deliveries one at a time and gain from large batches (FINs
     /// still go out at once; nsqd keeps sending into the socket). Default false: read continuously.
     public var pauseReadingAfterDelivery: Bool
+
+    /// Fast draining and realtime latency at once, on a stock nsqd.
+    ///
+    /// Unbuffered output (`output_buffer_size` -1) makes nsqd write every message at once, which a realtime
+    /// consumer needs, but it costs nsqd three socket writes per message: draining a backlog that way is many
+    /// times slower than with nsqd's buffered output. Buffered output drains fast but holds each message until
+    /// nsqd's buffer fills or its timer ticks (25 ms at the least on a stock nsqd). No single setting does both,
+    /// so the consumer keeps two connections to every nsqd, both subscribed to the channel, and gives the
+    /// nsqd's share of RDY to one of them at a time (RDY being NSQ's own flow control):
+    /// - **live** (the `outputBuffering` connection, unbuffered for realtime use) while messages arrive as nsqd
+    ///   stamps them;
+    /// - **catching up** (this buffered connection) once a message is read `enterLag` or more after nsqd stamped
+    ///   it. Its reads are delivered a whole RDY window at a time (nsqd sends no more once the window is in
+    ///   flight), or once no byte came for `quietGap`, or `maxWait` after the first message.
+    /// The consumer goes back to live when a catch-up delivery did not fill the window and its youngest message
+    /// is at most `leaveLag` old, or when no catch-up delivery follows a partial one within `idleAfter`.
+    ///
+    /// The lag compares nsqd's clock (the message timestamp) with this host's: hosts must keep their clocks
+    /// in step (NTP), as anything that uses nsqd's timestamps as deadlines must.
+    public struct CatchUp: Sendable, Hashable {
+        /// The catch-up connection's IDENTIFY buffering: 16 KiB and 25 ms, the lowest timeout a stock nsqd accepts.
+        public var outputBuffering: OutputBuffering
+        public var enterLag: Duration
+        public var leaveLag: Duration
+        public var quietGap: Duration
+        public var maxWait: Duration
+        public var idleAfter: Duration
+
+        public init(
+            outputBuffering: OutputBuffering = .buffered(size: 16 * 1024, timeout: .milliseconds(25)),
+            enterLag: Duration = .milliseconds(100), leaveLag: Duration = .milliseconds(50),
+            quietGap: Duration = .milliseconds(2), maxWait: Duration = .milliseconds(100),
+            idleAfter: Duration = .milliseconds(100)
+        ) {
+            self.outputBuffering = outputBuffering
+            self.enterLag = enterLag
+            self.leaveLag = leaveLag
+            self.quietGap = quietGap
+            self.maxWait = maxWait
+            self.idleAfter = idleAfter
+        }
+    }
 
     /// How nsqd buffers output to this client (IDENTIFY `output_buffer_size` / `output_buffer_timeout`).
     public struct OutputBuffering: Sendable, Hashable {
@@ -96,6 +147,8 @@ public struct NSQConsumerConfiguration: Sendable {
         self.drainTimeout = .seconds(5)
         self.connectTimeout = .seconds(5)
         self.pauseReadingAfterDelivery = false
+        self.catchUp = nil
+        self.touchesHeldMessages = false
     }
 
     /// `gethostname(2)`; unlike `ProcessInfo.hostName` it never waits for DNS.
@@ -110,12 +163,17 @@ public struct NSQConsumerConfiguration: Sendable {
         min(requeueDelay * Int(max(1, attempts)), maxRequeueDelay)
     }
 
-    var identify: NSQIdentify {
-        NSQIdentify(
+    /// The IDENTIFY of a connection in `role`.
+    func identify(for role: NSQConnectionRole) -> NSQIdentify {
+        let buffering = role == .catchUp ? (catchUp?.outputBuffering ?? outputBuffering) : outputBuffering
+        return NSQIdentify(
             clientID: clientID, hostname: hostname, userAgent: userAgent,
             heartbeatInterval: heartbeatInterval, messageTimeout: messageTimeout,
-            outputBufferSize: outputBuffering.size, outputBufferTimeout: outputBuffering.timeout)
+            outputBufferSize: buffering.size, outputBufferTimeout: buffering.timeout)
     }
+
+    /// The connections kept to every nsqd.
+    var roles: [NSQConnectionRole] { catchUp == nil ? [.live] : [.live, .catchUp] }
 
     func validate() throws {
         guard NSQProtocol.isValidName(topic) else { throw NSQClientError.invalidName(topic) }
