@@ -1,11 +1,15 @@
 /// The publish rules as a pure state machine: events in (plays read together, time passed, flush, delivery),
-/// actions out (calls to make now, the instant to be woken at). No sockets, files or clocks: every instant is
-/// supplied by the caller, so hours of simulated time run in milliseconds.
+/// calls out. No sockets, files or clocks: every instant is supplied by the caller, so hours of simulated time
+/// run in milliseconds.
+///
+/// Calls are *pulled*: events only decide which videos are due, and ``nextCall(now:)`` composes the next call
+/// when the caller can send one. With a client that answers at once, the calls are the ones made right after
+/// each event; with a client that is slow or down, videos that fall due meanwhile wait together and share the
+/// next calls, carrying their newest counts (fewer calls, and the same rules).
 ///
 /// How it decides:
 /// - A play is *realtime* when its video had fewer than `realtimeThreshold` plays before it. Every video with a
-///   realtime play in a read batch is published in the calls made right after that batch (rule 1); one batch's
-///   realtime videos share calls, 20 per call.
+///   realtime play in a read batch is due at once (rule 1); one batch's realtime videos share calls, 20 per call.
 /// - Any other play makes its video *held* until `queuedAt + maxStaleness - safetyMargin` (the earliest such
 ///   instant among its unpublished plays). Held videos are published as late as is safe: when the earliest
 ///   deadline comes due, a call carries that video and fills up with the next-earliest held videos (rule 2).
@@ -13,7 +17,9 @@
 ///   are free, and publishing a held video early never costs a call now.
 /// - A play received at or past its safe deadline is due at once and goes out with the batch's calls.
 /// - A call never carries more than `maxVideosPerCall` videos (rule 3) nor a video whose count is unchanged
-///   since it was last published (rule 4).
+///   since it was last handed out (rule 4). What was handed out and what the client acknowledged are both kept
+///   here, so rule 4 lives in this one place: a refused call is retried through ``retry(_:)``, which carries the
+///   current counts of its videos that the client has not yet seen.
 ///
 /// The number of calls is within a few per cent of `PublishLowerBound` on live traffic; the gap is the safety
 /// margin (see `PublishPolicyConfiguration.safetyMargin`).
@@ -67,6 +73,19 @@ public struct PublishPolicy: Sendable {
     /// The instant the next held video comes due; nil when nothing is held.
     public var nextDeadline: WallNanoseconds? { held.earliestDeadline }
 
+    /// Videos due now (realtime, past their deadline, restored, flushed), in the order they fell due; each once.
+    private var due: [VideoID] = []
+    private var dueHead = 0
+    private var isDue: Set<VideoID> = []
+
+    /// Whether a call is due now (``nextCall(now:)`` would return one, unless rule 4 empties it).
+    public var hasDueVideos: Bool { dueHead < due.count }
+    /// The calls the due videos need, 20 to a call.
+    public var dueCallCount: Int {
+        let waiting = due.count - dueHead
+        return (waiting + configuration.maxVideosPerCall - 1) / configuration.maxVideosPerCall
+    }
+
     // MARK: Events
 
     /// One read batch: every play in it was read off the wire together, at `now`.
@@ -74,9 +93,15 @@ public struct PublishPolicy: Sendable {
         receive(PlayBatch(plays), now: now)
     }
 
-    /// One read batch: every play in it was read off the wire together, at `now`.
+    /// One read batch: every play in it was read off the wire together, at `now`; returns every call due now
+    /// (for a client that takes calls at once; see ``record(_:now:)``).
     public mutating func receive(_ batch: PlayBatch, now: WallNanoseconds) -> Actions {
-        var realtime: [VideoID] = []
+        record(batch, now: now)
+        return takeCalls(now: now)
+    }
+
+    /// One read batch, counted: its realtime videos and any held video past its deadline become due.
+    public mutating func record(_ batch: PlayBatch, now: WallNanoseconds) {
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
         let threshold = configuration.realtimeThreshold
         for group in batch.videos {
@@ -89,51 +114,61 @@ public struct PublishPolicy: Sendable {
             }
             if before < threshold {
                 // Its first plays are realtime; the call carries the whole count, covering any held ones.
-                realtime.append(group.video)
-            } else {
+                held.release(group.video)
+                markDue(group.video)
+            } else if !isDue.contains(group.video) {
                 held.hold(group.video, until: group.earliestQueuedAt.saturatingAdd(holdFor))
             }
         }
-        for video in realtime { held.release(video) }
-        var mandatory = realtime
-        while let due = held.popEarliest(dueBy: now) { mandatory.append(due) }
-        return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: held.earliestDeadline)
+        advance(to: now)
+    }
+
+    /// Time passed: every held video whose deadline is at or before `now` becomes due.
+    public mutating func advance(to now: WallNanoseconds) {
+        while let video = held.popEarliest(dueBy: now) { markDue(video) }
     }
 
     /// Time passed: publishes every held video whose deadline is at or before `now`.
     public mutating func tick(now: WallNanoseconds) -> Actions {
-        var mandatory: [VideoID] = []
-        while let due = held.popEarliest(dueBy: now) { mandatory.append(due) }
-        return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: held.earliestDeadline)
+        advance(to: now)
+        return takeCalls(now: now)
+    }
+
+    /// Makes everything held due now.
+    public mutating func flushHeld() {
+        while let video = held.popEarliest() { markDue(video) }
     }
 
     /// Publishes everything held, now.
     public mutating func flush() -> Actions {
-        var mandatory: [VideoID] = []
-        while let video = held.popEarliest() { mandatory.append(video) }
-        return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: nil)
+        flushHeld()
+        return takeCalls(now: .max)
+    }
+
+    /// Resumes from durable state after a restart, before any play is received (see ``resume(from:now:)``), and
+    /// returns the calls due now.
+    public mutating func restore(_ videos: [RestoredVideo], now: WallNanoseconds) -> Actions {
+        resume(from: videos, now: now)
+        return takeCalls(now: now)
     }
 
     /// Resumes from durable state after a restart, before any play is received: sets every video's count and
-    /// last published count and returns the calls due now. A video whose first unpublished play was realtime
-    /// (its published count is below the threshold) is due at once; any other unpublished video is held until
-    /// its original deadline, `earliestUnpublished + maxStaleness - safetyMargin` (at once when that is past
-    /// or unknown).
-    public mutating func restore(_ videos: [RestoredVideo], now: WallNanoseconds) -> Actions {
+    /// last published count. A video whose first unpublished play was realtime (its published count is below
+    /// the threshold) is due at once; any other unpublished video is held until its original deadline,
+    /// `earliestUnpublished + maxStaleness - safetyMargin` (due at once when that is past or unknown).
+    public mutating func resume(from videos: [RestoredVideo], now: WallNanoseconds) {
         let holdFor = configuration.maxStaleness - configuration.safetyMargin
-        var mandatory: [VideoID] = []
         for stored in videos {
             counts.values[counts.slot(of: stored.video)] = Counts(
                 received: stored.plays, published: stored.published, delivered: stored.published)
             guard stored.plays != stored.published else { continue }
             if stored.published < configuration.realtimeThreshold {
-                mandatory.append(stored.video)
+                markDue(stored.video)
             } else {
                 held.hold(stored.video, until: stored.earliestUnpublished.map { $0.saturatingAdd(holdFor) } ?? now)
             }
         }
-        while let due = held.popEarliest(dueBy: now) { mandatory.append(due) }
-        return Actions(calls: makeCalls(mandatory: mandatory), wakeAt: held.earliestDeadline)
+        advance(to: now)
     }
 
     /// A call was delivered with `counts`, which may be newer than the counts the policy handed out (a retried
@@ -149,32 +184,63 @@ public struct PublishPolicy: Sendable {
 
     // MARK: Composing calls
 
-    /// Splits `mandatory` into calls of at most `maxVideosPerCall`, fills the last call's spare room with the
-    /// earliest-deadline held videos, and marks everything carried as published.
-    private mutating func makeCalls(mandatory: [VideoID]) -> [[VideoCount]] {
+    /// The next call, if one is due: up to `maxVideosPerCall` due videos (in the order they fell due), its spare
+    /// room filled with the earliest-deadline held videos; everything carried is marked as handed out. Nil when
+    /// nothing is due (or every due video's count was already handed out).
+    public mutating func nextCall(now: WallNanoseconds) -> [VideoCount]? {
+        advance(to: now)
         let limit = configuration.maxVideosPerCall
+        var call: [VideoCount] = []
+        call.reserveCapacity(limit)
+        while call.count < limit, dueHead < due.count {
+            let video = due[dueHead]
+            dueHead += 1
+            isDue.remove(video)
+            take(video, into: &call)
+        }
+        if dueHead == due.count {
+            due.removeAll(keepingCapacity: true)
+            dueHead = 0
+        }
+        guard !call.isEmpty else { return nil }
+        while call.count < limit, let video = held.popEarliest() {
+            take(video, into: &call)
+        }
+        return call
+    }
+
+    /// Every call due now, in order: what a client that answers at once receives.
+    public mutating func takeCalls(now: WallNanoseconds) -> Actions {
         var calls: [[VideoCount]] = []
-        var current: [VideoCount] = []
-        current.reserveCapacity(limit)
-        func take(_ video: VideoID, into call: inout [VideoCount]) {
-            guard let slot = counts.existingSlot(of: video) else { return }
-            let count = counts.values[slot].received
-            guard count != counts.values[slot].published else { return }  // rule 4
-            counts.values[slot].published = count
-            call.append(VideoCount(video: video, plays: count))
+        while let call = nextCall(now: now) { calls.append(call) }
+        return Actions(calls: calls, wakeAt: held.earliestDeadline)
+    }
+
+    /// A refused call, to be attempted again: the current counts of its videos that the client has not yet
+    /// acknowledged (rule 4), each marked as handed out again; empty when nothing of it is left to send.
+    public mutating func retry(_ videos: [VideoID]) -> [VideoCount] {
+        var call: [VideoCount] = []
+        for video in videos {
+            guard let slot = counts.existingSlot(of: video) else { continue }
+            let current = counts.values[slot].received
+            guard current != counts.values[slot].delivered else { continue }
+            counts.values[slot].published = current
+            call.append(VideoCount(video: video, plays: current))
         }
-        for video in mandatory {
-            take(video, into: &current)
-            if current.count == limit {
-                calls.append(current)
-                current.removeAll(keepingCapacity: true)
-            }
-        }
-        guard !current.isEmpty else { return calls }
-        while current.count < limit, let video = held.popEarliest() {
-            take(video, into: &current)
-        }
-        calls.append(current)
-        return calls
+        return call
+    }
+
+    private mutating func markDue(_ video: VideoID) {
+        guard isDue.insert(video).inserted else { return }
+        due.append(video)
+    }
+
+    /// Adds `video` with its current count unless that count was already handed out (rule 4).
+    private mutating func take(_ video: VideoID, into call: inout [VideoCount]) {
+        guard let slot = counts.existingSlot(of: video) else { return }
+        let count = counts.values[slot].received
+        guard count != counts.values[slot].published else { return }
+        counts.values[slot].published = count
+        call.append(VideoCount(video: video, plays: count))
     }
 }

@@ -1,18 +1,19 @@
-import DequeModule
-
 /// Counts plays and publishes them under the rules: runs a `PublishPolicy`, sends its calls to a `PublishClient`
-/// one at a time and in order, and retries refused calls.
+/// one at a time and in order, and retries refused calls. The policy decides what goes out; this actor does the
+/// I/O, the retries and the timers.
 ///
-/// - Reading: `receive(_:invalidMessages:)` takes one read batch of valid plays (message validation and NSQ live
-///   elsewhere). Its realtime calls are sent before it returns, unless a call is already being sent or waits
-///   for a retry, in which case they queue behind it.
-/// - Timers: `run()` sleeps until the next held deadline (or retry) on the injected `WallClock` and publishes
-///   what is due; it ends when its task is cancelled or `stop()` is called.
-/// - Sequence numbers 1, 2, 3, … are given when a call is first attempted. Before every attempt a call's counts
-///   are replaced by the current counts of its videos (newer counts replace stale ones, so a retried call covers
-///   the plays read while the client was down) and videos whose count was already delivered are dropped (rule 4);
-///   a call left empty is skipped without a sequence number.
-/// - A refused call is retried after `RetryBackoff` delays; calls behind it wait.
+/// - Reading: `accept(_:invalidMessages:)` counts one read batch of valid plays (message validation and NSQ live
+///   elsewhere) and never waits for the client: `publishSoon()` then asks `run()` to send what became due, so
+///   reading goes on while a call is in flight or waits for a retry. `receive(_:invalidMessages:)` does both and
+///   waits for the calls (tests, simple callers).
+/// - Calls are composed when the client can take one (``PublishPolicy/nextCall(now:)``): videos that fall due
+///   while a call is in flight wait together and share the next calls, with their newest counts.
+/// - Timers: `run()` sleeps until the next held deadline (or retry, or `publishSoon()`) on the injected
+///   `WallClock` and publishes what is due; it ends when its task is cancelled or `stop()` is called.
+/// - Sequence numbers 1, 2, 3, … are given when a call is first attempted. A refused call keeps its sequence and
+///   its videos and is retried after `RetryBackoff` delays with their current counts (covering the plays read
+///   while the client was down), leaving out videos whose count the client already has (rule 4); a retry left
+///   empty is dropped. Nothing else is sent while it waits.
 /// - `stop()` publishes everything still held and waits until the client accepted it, so nothing is lost.
 public actor PlayProcessor {
     private enum WaitCondition { case idle, drained }
@@ -25,13 +26,13 @@ public actor PlayProcessor {
 
     private var policy: PublishPolicy
     private var recorder: StatsRecorder
-    /// Calls decided by the policy, oldest first: the videos each carries (counts are read at send time).
-    private var outbox = Deque<[VideoID]>()
-    /// The sequence number of the outbox's first call once it has been attempted.
-    private var frontSequence: Int?
+    /// A call attempted and refused (or recovered from the journal), to be tried again with its sequence.
+    private var pendingRetry: (sequence: Int, videos: [VideoID])?
     private var nextSequence = 1
     private var acceptedCalls = 0
     private var pumping = false
+    /// A call is with the client now (its videos are no longer due in the policy, nor yet acknowledged).
+    private var callInFlight = false
     private var retryAt: WallNanoseconds?
     private var consecutiveFailures = 0
     private var lastError: String?
@@ -69,7 +70,7 @@ public actor PlayProcessor {
         self.receiptSink = receiptSink
         self.journal = journal
         self.policy = PublishPolicy(configuration: configuration.policy)
-        self.recorder = StatsRecorder(configuration: configuration.policy)
+        self.recorder = StatsRecorder(configuration: configuration.policy, readWindow: configuration.readWindow)
     }
 
     // MARK: Recovery
@@ -80,12 +81,11 @@ public actor PlayProcessor {
     /// current counts; new calls are numbered from `nextSequence` on. `publishPending()` (or `run()`) sends
     /// what is due.
     public func restore(_ videos: [RestoredVideo], pendingCall: PublishCall?, nextSequence: Int) {
-        if let pendingCall, !pendingCall.counts.isEmpty, outbox.isEmpty {
-            outbox.append(pendingCall.counts.map(\.video))
-            frontSequence = pendingCall.sequence
+        if let pendingCall, !pendingCall.counts.isEmpty, pendingRetry == nil {
+            pendingRetry = (pendingCall.sequence, pendingCall.counts.map(\.video))
         }
         self.nextSequence = max(self.nextSequence, nextSequence, (pendingCall?.sequence ?? 0) + 1)
-        enqueue(policy.restore(videos, now: clock.now()))
+        policy.resume(from: videos, now: clock.now())
     }
 
     // MARK: Reading
@@ -102,8 +102,8 @@ public actor PlayProcessor {
         accept(PlayBatch(plays), invalidMessages: invalid)
     }
 
-    /// Counts one read batch and decides its calls without sending them, so the caller can acknowledge the
-    /// batch's messages (FIN) before the calls go out; `publishPending()` sends them.
+    /// Counts one read batch without sending anything, so the caller can acknowledge the batch's messages (FIN)
+    /// before the calls go out; `publishSoon()` (or `publishPending()`) sends them.
     public func accept(_ batch: PlayBatch, invalidMessages invalid: Int = 0) {
         if invalid > 0 {
             invalidMessages += invalid
@@ -117,13 +117,18 @@ public actor PlayProcessor {
             receiptSink(ReceiptLog.lines(for: batch.plays, batchNumber: readBatches, origin: origin))
         }
         recorder.recordBatch(batch)
-        enqueue(policy.receive(batch, now: clock.now()))
+        policy.record(batch, now: clock.now())
+        wakeIfEarlier(policy.hasDueVideos ? clock.now() : policy.nextDeadline)
     }
 
-    /// Sends the calls decided so far, in order; returns once they are out (or queued behind a call that is
-    /// already being sent or waits for a retry).
+    /// Sends what is due, in order; returns once it is out (or left to a call already being sent, or to a retry).
     public func publishPending() async {
         await pump()
+    }
+
+    /// Asks `run()` to send what is due, without waiting for the client: the way to publish from a reading loop.
+    public func publishSoon() {
+        wakeIfEarlier(clock.now())
     }
 
     /// Counts invalid messages that came without valid plays.
@@ -137,7 +142,7 @@ public actor PlayProcessor {
 
     /// Publishes what is due now (held videos past their deadline, a call waiting for its retry).
     public func tick() async {
-        enqueue(policy.tick(now: clock.now()))
+        policy.advance(to: clock.now())
         await pump()
     }
 
@@ -149,7 +154,9 @@ public actor PlayProcessor {
         defer { running = false }
         while !Task.isCancelled, !stopRequested {
             timerLoopIterations += 1
-            let target = [policy.nextDeadline, retryAt].compactMap { $0 }.min()
+            // Due videos wait only for a retry (the client is down); otherwise they go out now.
+            let dueNow = policy.hasDueVideos && retryAt == nil && pendingRetry == nil ? clock.now() : nil
+            let target = [dueNow, policy.nextDeadline, retryAt].compactMap { $0 }.min()
             sleepTarget = target
             sleeping = true
             await Self.sleep(until: target, on: clock, orUntil: timerSignal)
@@ -163,7 +170,7 @@ public actor PlayProcessor {
     /// Publishes everything held now and returns once the client accepted it (retrying as needed, until the
     /// calling task is cancelled).
     public func flush() async {
-        enqueue(policy.flush())
+        policy.flushHeld()
         await deliverAll()
     }
 
@@ -196,7 +203,7 @@ public actor PlayProcessor {
             invalidMessages: invalidMessages,
             readBatches: readBatches,
             calls: acceptedCalls,
-            pendingCalls: outbox.count,
+            pendingCalls: (callInFlight || pendingRetry != nil ? 1 : 0) + policy.dueCallCount,
             client: client.description,
             lastError: lastError,
             consecutiveFailures: consecutiveFailures,
@@ -207,17 +214,14 @@ public actor PlayProcessor {
 
     // MARK: Sending
 
-    private func enqueue(_ actions: PublishPolicy.Actions) {
-        for call in actions.calls where !call.isEmpty {
-            outbox.append(call.map(\.video))
-        }
-        if let wake = actions.wakeAt, running, sleeping, sleepTarget.map({ wake < $0 }) ?? true {
-            timerSignal.notify()
-        }
+    /// Wakes `run()` if it sleeps past `instant`.
+    private func wakeIfEarlier(_ instant: WallNanoseconds?) {
+        guard let instant, running, sleeping, sleepTarget.map({ instant < $0 }) ?? true else { return }
+        timerSignal.notify()
     }
 
-    /// Sends the outbox in order until it is empty or a call is refused. Only one pump runs at a time; a caller
-    /// that finds one running leaves its calls to it.
+    /// Sends calls in order until nothing is due or a call is refused. Only one pump runs at a time; a caller
+    /// that finds one running leaves the work to it (plays accepted meanwhile join its next call).
     private func pump() async {
         guard !pumping else { return }
         pumping = true
@@ -226,20 +230,22 @@ public actor PlayProcessor {
             notifyWaiters()
         }
         while let call = nextAttempt() {
+            callInFlight = true
+            defer { callInFlight = false }
             do {
                 try journal?.callStarted(call)
                 try await client.publish(call)
             } catch {
+                pendingRetry = (call.sequence, call.counts.map(\.video))
                 consecutiveFailures += 1
                 lastError = String(describing: error)
                 recorder.recordFailedAttempt()
                 let retry = clock.now() + configuration.retry.delay(afterFailures: consecutiveFailures)
                 retryAt = retry
-                if running, sleeping, sleepTarget.map({ retry < $0 }) ?? true { timerSignal.notify() }
+                wakeIfEarlier(retry)
                 return
             }
-            outbox.removeFirst()
-            frontSequence = nil
+            pendingRetry = nil
             acceptedCalls += 1
             retryAt = nil
             consecutiveFailures = 0
@@ -253,34 +259,24 @@ public actor PlayProcessor {
         }
     }
 
-    /// The outbox's first call with current counts, or nil when the outbox is empty or a retry is not yet due.
+    /// The next call: the refused one again (with its sequence and current counts) once its retry is due, else
+    /// the policy's next; nil when nothing is due or a retry is not yet due.
     private func nextAttempt() -> PublishCall? {
         if let retryAt, clock.now() < retryAt { return nil }
-        while let videos = outbox.first {
-            var counts: [VideoCount] = []
-            counts.reserveCapacity(videos.count)
-            for video in videos {
-                let current = policy.count(of: video)
-                if current != policy.deliveredCount(of: video) { counts.append(VideoCount(video: video, plays: current)) }
-            }
-            if counts.isEmpty {
-                outbox.removeFirst()
-                frontSequence = nil
-                continue
-            }
-            let sequence = frontSequence ?? nextSequence
-            if frontSequence == nil {
-                frontSequence = sequence
-                nextSequence += 1
-            }
-            return PublishCall(sequence: sequence, publishedAt: clock.now(), counts: counts)
+        let now = clock.now()
+        if let retry = pendingRetry {
+            let counts = policy.retry(retry.videos)
+            if !counts.isEmpty { return PublishCall(sequence: retry.sequence, publishedAt: now, counts: counts) }
+            pendingRetry = nil  // everything it carried was delivered since: its sequence is not used again
         }
-        return nil
+        guard let counts = policy.nextCall(now: now) else { return nil }
+        defer { nextSequence += 1 }
+        return PublishCall(sequence: nextSequence, publishedAt: now, counts: counts)
     }
 
-    /// Pumps until the outbox is empty, sleeping through retry backoffs.
+    /// Pumps until nothing is due, sleeping through retry backoffs.
     private func deliverAll() async {
-        while !Task.isCancelled, !outbox.isEmpty || pumping {
+        while !Task.isCancelled, hasWork || pumping {
             if pumping {
                 await wait(for: .idle)
                 continue
@@ -292,12 +288,15 @@ public actor PlayProcessor {
         }
     }
 
+    /// A call is due or waits for its retry.
+    private var hasWork: Bool { pendingRetry != nil || policy.hasDueVideos }
+
     // MARK: Waiting
 
     private func isSatisfied(_ condition: WaitCondition) -> Bool {
         switch condition {
         case .idle: return !pumping
-        case .drained: return !pumping && outbox.isEmpty && policy.heldVideoCount == 0
+        case .drained: return !pumping && !hasWork && policy.heldVideoCount == 0
         }
     }
 

@@ -2,9 +2,15 @@
 public struct PlayProcessorConfiguration: Sendable, Hashable, Codable {
     public var policy: PublishPolicyConfiguration
     public var retry: RetryBackoff
+    /// The reader's RDY window (max-in-flight), for the stats' window floor (`ReadWindowFloor`); nil: not shown.
+    public var readWindow: Int?
 
-    public init(policy: PublishPolicyConfiguration = PublishPolicyConfiguration(), retry: RetryBackoff = RetryBackoff()) {
+    public init(
+        policy: PublishPolicyConfiguration = PublishPolicyConfiguration(), retry: RetryBackoff = RetryBackoff(),
+        readWindow: Int? = nil
+    ) {
         self.policy = policy
         self.retry = retry
+        self.readWindow = readWindow
     }
 }
