@@ -59,6 +59,8 @@ public struct PlayCountStats: Sendable, Hashable, Codable {
     public var forcedCalls: Int
     public var heldSlots: Int
     public var spareSlots: Int
+    /// The floor had every read taken a whole RDY window (see `ReadWindowFloor`); nil when the window is unknown.
+    public var windowFloor: Int?
     /// `calls / lowerBound` (1 when the bound is 0).
     public var callsOverBound: Double
 
@@ -68,7 +70,8 @@ public struct PlayCountStats: Sendable, Hashable, Codable {
         realtimeLatencyFromReceive: LatencySummary = LatencySummary(),
         realtimeLatencyFromQueue: LatencySummary = LatencySummary(),
         worstStalenessMs: Double = 0, latePlays: Int = 0, stalePlays: Int = 0, lowerBound: Int = 0,
-        forcedCalls: Int = 0, heldSlots: Int = 0, spareSlots: Int = 0, callsOverBound: Double = 1
+        forcedCalls: Int = 0, heldSlots: Int = 0, spareSlots: Int = 0, windowFloor: Int? = nil,
+        callsOverBound: Double = 1
     ) {
         self.messages = messages
         self.invalidMessages = invalidMessages
@@ -88,6 +91,7 @@ public struct PlayCountStats: Sendable, Hashable, Codable {
         self.forcedCalls = forcedCalls
         self.heldSlots = heldSlots
         self.spareSlots = spareSlots
+        self.windowFloor = windowFloor
         self.callsOverBound = callsOverBound
     }
 
@@ -110,6 +114,7 @@ public struct PlayCountStats: Sendable, Hashable, Codable {
         case forcedCalls = "forced_calls"
         case heldSlots = "held_slots"
         case spareSlots = "spare_slots"
+        case windowFloor = "window_floor"
         case callsOverBound = "calls_over_bound"
     }
 }

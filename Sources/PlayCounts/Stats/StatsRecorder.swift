@@ -38,9 +38,14 @@ public struct StatsRecorder: Sendable {
     private var latePlays = 0
     private var stalePlays = 0
 
-    public init(configuration: PublishPolicyConfiguration = PublishPolicyConfiguration()) {
+    /// The floor given the RDY window, when the reader's window is known.
+    public private(set) var windowFloor: ReadWindowFloor?
+
+    /// - Parameter readWindow: the consumer's max-in-flight, for ``PlayCountStats/windowFloor``; nil leaves it out.
+    public init(configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(), readWindow: Int? = nil) {
         self.configuration = configuration
         self.bound = PublishLowerBound(configuration: configuration)
+        self.windowFloor = readWindow.map { ReadWindowFloor(window: $0, configuration: configuration) }
     }
 
     public mutating func recordInvalidMessages(_ count: Int) {
@@ -59,6 +64,7 @@ public struct StatsRecorder: Sendable {
     /// One read batch of valid plays.
     public mutating func recordBatch(_ batch: PlayBatch) {
         bound.observe(batch: batch)
+        windowFloor?.observe(batch.plays)
         let threshold = configuration.realtimeThreshold
         let maxStaleness = configuration.maxStaleness
         plays += batch.count
@@ -148,6 +154,7 @@ public struct StatsRecorder: Sendable {
             forcedCalls: bound.forcedCalls,
             heldSlots: bound.heldSlots,
             spareSlots: bound.spareSlots,
+            windowFloor: windowFloor?.value,
             callsOverBound: lowerBound == 0 ? 1 : Double(calls) / Double(lowerBound)
         )
     }
