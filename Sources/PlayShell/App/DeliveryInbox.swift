@@ -36,19 +36,48 @@ final class DeliveryInbox: Sendable {
     }
 
     /// Everything that arrived since the last call, waiting for at least one delivery; nil once finished
-    /// and empty.
+    /// and empty. A cancelled wait returns what arrived by then (possibly nothing).
     func takeAll() async -> [NSQDelivery]? {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [NSQDelivery]?? in
-                if !state.pending.isEmpty {
-                    defer { state.pending = [] }
-                    return .some(state.pending)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> [NSQDelivery]?? in
+                    if !state.pending.isEmpty {
+                        defer { state.pending = [] }
+                        return .some(state.pending)
+                    }
+                    if state.finished { return .some(nil) }
+                    if Task.isCancelled { return .some([]) }
+                    state.waiter = continuation
+                    return .none
                 }
-                if state.finished { return .some(nil) }
-                state.waiter = continuation
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<[NSQDelivery]?, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: [])
+        }
+    }
+
+    /// ``takeAll()``, but waiting at most `timeout`: empty when nothing arrived in time.
+    func takeAll(waitingAtMost timeout: Duration) async -> [NSQDelivery]? {
+        await withTaskGroup(of: [NSQDelivery]??.self) { group in
+            group.addTask { .some(await self.takeAll()) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
                 return .none
             }
-            if let ready { continuation.resume(returning: ready) }
+            // Whichever ends first cancels the other; a take cancelled as deliveries arrived still returns them.
+            var taken: [NSQDelivery]? = []
+            for await result in group {
+                group.cancelAll()
+                if case .some(let deliveries) = result {
+                    if let deliveries { taken?.append(contentsOf: deliveries) } else if taken?.isEmpty == true { taken = nil }
+                }
+            }
+            return taken
         }
     }
 

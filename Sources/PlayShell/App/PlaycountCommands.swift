@@ -15,6 +15,9 @@ public enum PlaycountCommands {
         shell.settings.register(.nsqdHTTPAddress)
         shell.settings.register(.lookupdHTTPAddress)
         shell.settings.register(.maxInFlight)
+        shell.settings.register(.outputBuffer)
+        shell.settings.register(.catchUpBuffer)
+        shell.settings.register(.msgTimeout)
         shell.settings.register(.client)
         shell.settings.register(.realtimeThreshold)
         shell.settings.register(.maxStaleness)
@@ -43,6 +46,9 @@ public enum PlaycountCommands {
         stat("calls", "Publish calls made.") { .integer($0.calls) }
         stat("lower bound", "The fewest calls any rule-obeying policy could have made.") { .integer($0.lowerBound) }
         stat("calls over bound", "calls / lower bound.") { .number($0.callsOverBound) }
+        stat("window floor", "The fewest calls had every read taken a whole RDY window (max-in-flight).") {
+            .integer($0.windowFloor ?? 0)
+        }
         stat("plays", "Valid plays received.") { .integer($0.plays) }
         stat("messages", "Messages received.") { .integer($0.messages) }
         stat("invalid messages", "Messages that were not a valid play.") { .integer($0.invalidMessages) }

@@ -69,7 +69,7 @@ final class ProcessorSession: Sendable {
         consumerConfiguration.pauseReadingAfterDelivery = true
         self.consumer = NSQConsumer(
             configuration: consumerConfiguration, onGiveUp: { giveUpContinuation.yield($0) },
-            onDelivery: { inbox.append($0) })
+            onDelivery: { inbox.append($0) }, onWarning: configuration.warn)
         self.client = RecordingPublishClient(configuration.client)
         self.store = configuration.store
         self.processor = PlayProcessor(
@@ -87,11 +87,9 @@ final class ProcessorSession: Sendable {
     func start() async throws {
         let snapshot = try store.load()
         await processor.restore(from: snapshot)
-        let processing = Task {
-            // Recovered calls (the outbox, realtime videos left unpublished) go out before anything new.
-            await self.processor.publishPending()
-            await self.processDeliveries()
-        }
+        // Recovered calls (the unacknowledged call, realtime videos left unpublished) are due at once: the
+        // processor's run() sends them first, while reading starts.
+        let processing = Task { await self.processDeliveries() }
         let run = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -140,13 +138,48 @@ final class ProcessorSession: Sendable {
 
     // MARK: Read batches
 
+    /// Reads, commits and acknowledges deliveries as they come, and hands their plays to the processor, which
+    /// publishes on its own task: reading never waits for the client.
+    ///
+    /// While the consumer catches up on a backlog, each delivery is a whole RDY window (or comes from the
+    /// catch-up connection) and nsqd has the next one on its way as soon as this one is FIN'd. Such deliveries,
+    /// read back to back, form one read batch (their realtime videos share calls) for at most
+    /// ``catchUpBatchSpan``; the first live delivery that does not fill its window closes the batch at once, and
+    /// a pause in reading closes it when the span ends. In live traffic a delivery is a batch of its own, handed
+    /// over without waiting.
     private func processDeliveries() async {
         var batchNumber = 0
         var lastPrune = clock.now()
-        while let deliveries = await inbox.takeAll() {
+        var open: (plays: PlayBatch, invalid: Int, since: ContinuousClock.Instant)?
+        while true {
+            let taken: [NSQDelivery]?
+            if let since = open?.since {
+                let left = since + Self.catchUpBatchSpan - ContinuousClock.now
+                taken = left > .zero ? await inbox.takeAll(waitingAtMost: left) : []
+            } else {
+                taken = await inbox.takeAll()
+            }
+            guard let deliveries = taken, !deliveries.isEmpty else {
+                if let batch = open {
+                    await hand(batch.plays, invalid: batch.invalid)
+                    open = nil
+                    busy.withLock { $0 = false }
+                }
+                if taken == nil { break }
+                continue
+            }
             busy.withLock { $0 = true }
             batchNumber += 1
-            await process(deliveries, batchNumber: batchNumber)
+            let (plays, invalid) = await process(deliveries, batchNumber: batchNumber)
+            var batch = open ?? (PlayBatch(), 0, ContinuousClock.now)
+            batch.plays.append(contentsOf: plays)
+            batch.invalid += invalid
+            if deliveries.allSatisfy(Self.isCatchingUp), ContinuousClock.now - batch.since < Self.catchUpBatchSpan {
+                open = batch
+            } else {
+                open = nil
+                await hand(batch.plays, invalid: batch.invalid)
+            }
             // What nsqd sent meanwhile waits in the sockets, to be read together as the next batch: FINs went
             // out chunk by chunk, so in a backlog nsqd has refilled the RDY window by now.
             var resumed = Set<ObjectIdentifier>()
@@ -158,19 +191,36 @@ final class ProcessorSession: Sendable {
                 lastPrune = now
                 do { try store.prune(now: now) } catch { warn("\(error)") }
             }
-            busy.withLock { $0 = false }
+            // A batch still gathering windows is not yet with the processor: still busy.
+            busy.withLock { $0 = open != nil }
         }
     }
 
-    /// One read batch: dedupe, parse, dead-letter, commit and FIN it chunk by chunk, then count its plays and
-    /// publish what is due.
+    /// A delivery read while behind: a whole RDY window, or anything the catch-up connection read (a window
+    /// split by a pause in nsqd's writes, on a busy machine, is still backlog).
+    private static func isCatchingUp(_ delivery: NSQDelivery) -> Bool {
+        delivery.filledWindow || delivery.connection.role == .catchUp
+    }
+
+    /// How long RDY windows read back to back in a backlog may keep gathering into one read batch: a realtime
+    /// play read while catching up waits at most this long for its call (it has waited in the queue far longer).
+    static let catchUpBatchSpan: Duration = .milliseconds(50)
+
+    /// Counts a read batch and lets the processor publish it (never waiting for the client).
+    private func hand(_ plays: PlayBatch, invalid: Int) async {
+        await processor.accept(plays, invalidMessages: invalid)
+        await processor.publishSoon()
+    }
+
+    /// The deliveries taken together: dedupe, parse, dead-letter, commit and FIN them chunk by chunk; returns
+    /// their valid plays and how many messages were dead-lettered.
     ///
     /// Why chunks: nsqd refills a consumer's RDY window only as FINs arrive. A whole window read in one burst
     /// and FIN'd only once all of it is committed leaves the broker idle while the batch is processed and the
     /// processor idle while the broker sends the next window. FIN'ing each committed chunk at once lets the
     /// broker send while the rest is processed. The plays still count and publish as one read batch: the
     /// calls are the same as without chunks.
-    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async {
+    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async -> (PlayBatch, Int) {
         let now = clock.now()
         var batch = PlayBatch()
         var outcome = ChunkOutcome()
@@ -209,8 +259,7 @@ final class ProcessorSession: Sendable {
             $0.duplicatesSkipped += outcome.duplicates
         }
         receipts.keep(batch.plays, batch: batchNumber)
-        await processor.accept(batch, invalidMessages: outcome.deadLettered)
-        await processor.publishPending()
+        return (batch, outcome.deadLettered)
     }
 
     /// Messages per commit (and FIN) within a read batch.

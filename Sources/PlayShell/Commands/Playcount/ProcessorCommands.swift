@@ -44,13 +44,18 @@ struct StartCommand: ShellCommand {
                 throw ShellError("record: cannot open \(recordPath): \(error)")
             }
         }
-        // Unbuffered output: nsqd writes each message at once, so a realtime play is not held back by
-        // nsqd's output buffer (250 ms by default) before the processor can publish it.
+        // Realtime plays must not wait in nsqd's output buffer (250 ms by default), and a backlog must not be
+        // read one socket write at a time: `adaptive` does both (see OutputBufferChoice).
         var consumer = NSQConsumerConfiguration(
             topic: settings[.topic], channel: settings[.channel],
             nsqdTCPAddresses: target.nsqdTCPAddresses, lookupdHTTPAddresses: target.lookupdHTTPAddresses,
             maxInFlight: settings[.maxInFlight], userAgent: "playcount/1.0",
-            outputBuffering: .unbuffered)
+            messageTimeout: settings[.msgTimeout].duration,
+            outputBuffering: settings[.outputBuffer].fixedBuffering ?? .unbuffered)
+        if settings[.outputBuffer] == .adaptive, let catchUp = settings[.catchUpBuffer].fixedBuffering {
+            consumer.catchUp = NSQConsumerConfiguration.CatchUp(outputBuffering: catchUp)
+        }
+        consumer.touchesHeldMessages = true
         consumer.lookupdPollInterval = .seconds(15)
         let policy = settings.publishPolicyConfiguration
         let err = shell.err
@@ -69,7 +74,8 @@ struct StartCommand: ShellCommand {
             throw ShellError("state: \(error)")
         }
         var sessionConfiguration = ProcessorSession.Configuration(
-            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy), client: client,
+            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: consumer.maxInFlight),
+            client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
@@ -162,6 +168,7 @@ struct StatsCommand: ShellCommand {
                 ["calls", String(stats.calls)],
                 ["lower bound", String(stats.lowerBound)],
                 ["calls / bound", String(format: "%.4f", stats.callsOverBound)],
+                ["floor given the RDY window", stats.windowFloor.map(String.init) ?? "-"],
                 ["failed attempts", String(stats.failedAttempts)],
                 ["videos per call", String(format: "%.2f mean, %d max", stats.videosPerCallMean, stats.videosPerCallMax)],
                 ["realtime latency (receive → call)", latency(stats.realtimeLatencyFromReceive)],

@@ -22,6 +22,8 @@ struct StatusCommand: ShellCommand {
 struct StatusReport: Encodable {
     struct Connection: Encodable {
         let address: String
+        /// "live" or "catch-up": which of the nsqd's two connections this is.
+        let role: String
         let state: String
         let ready: Int
         let inFlight: Int
@@ -29,6 +31,8 @@ struct StatusReport: Encodable {
         let finished: Int
         let requeued: Int
         let reconnects: Int
+        /// TOUCHes sent to keep held messages from timing out.
+        let touched: Int
         let lastError: String?
     }
 
@@ -83,9 +87,9 @@ struct StatusReport: Encodable {
             broker: brokerText,
             connections: connections.map {
                 Connection(
-                    address: $0.address, state: $0.state.rawValue, ready: $0.ready, inFlight: $0.inFlight,
-                    received: $0.received, finished: $0.finished, requeued: $0.requeued,
-                    reconnects: $0.reconnects, lastError: $0.lastError)
+                    address: $0.address, role: $0.role.rawValue, state: $0.state.rawValue, ready: $0.ready,
+                    inFlight: $0.inFlight, received: $0.received, finished: $0.finished, requeued: $0.requeued,
+                    reconnects: $0.reconnects, touched: $0.touched, lastError: $0.lastError)
             },
             queue: queue,
             processing: running && session?.isProcessing == true,
@@ -129,7 +133,7 @@ struct StatusReport: Encodable {
         for connection in connections {
             var line = "\(connection.state), RDY \(connection.ready), in flight \(connection.inFlight), received \(connection.received), finished \(connection.finished), reconnects \(connection.reconnects)"
             if let error = connection.lastError { line += ", last error: \(error)" }
-            table.append(["nsqd \(connection.address)", line])
+            table.append(["nsqd \(connection.address) \(connection.role)", line])
         }
         if let state { table.append(["state", state]) }
         if let counters, let deadLetterTopic {
