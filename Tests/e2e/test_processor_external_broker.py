@@ -69,7 +69,8 @@ def test_processor_consumes_an_external_nsqd(playcount_bin, nsqd, tmp_path, disc
 
     assert stats["messages"] == total
     assert stats["invalid_messages"] == len(INVALID)
-    assert [connection["address"] for connection in status["connections"]] == [nsqd.tcp_address]
+    assert [(connection["address"], connection["role"]) for connection in status["connections"]] == \
+        [(nsqd.tcp_address, "live"), (nsqd.tcp_address, "catch-up")]
     calls = read_publish_log(log)
     assert publish_log_problems(calls) == []
     assert final_counts(calls) == expected

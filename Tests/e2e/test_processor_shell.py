@@ -11,7 +11,8 @@ from processor_helpers import ShellSession, WebhookServer, json_documents
 STATUS_FIELDS = {"broker", "connections", "processing", "processor", "processorStatus", "queue"}
 PROCESSOR_STATUS_FIELDS = {"calls", "client", "consecutive_failures", "held_videos", "invalid_messages",
                            "pending_calls", "read_batches", "received_plays", "running"}
-CONNECTION_FIELDS = {"address", "finished", "inFlight", "ready", "received", "reconnects", "requeued", "state"}
+CONNECTION_FIELDS = {"address", "finished", "inFlight", "ready", "received", "reconnects", "requeued", "role", "state",
+                     "touched"}
 QUEUE_FIELDS = {"channel", "deferred", "depth", "inFlight", "topic"}
 STATS_FIELDS = {"calls", "calls_over_bound", "failed_attempts", "forced_calls", "held_slots", "invalid_messages",
                 "late_plays", "lower_bound", "messages", "plays", "realtime_latency_from_queue",
@@ -33,9 +34,13 @@ def test_status_and_stats_json_carry_every_field(playcount, tmp_path):
     assert running["processorStatus"]["received_plays"] == 500 and running["processorStatus"]["running"] is True
     assert running["processorStatus"]["held_videos"] == 0 and running["processorStatus"]["pending_calls"] == 0
     assert running["processorStatus"]["client"] == f"file:{tmp_path / 'calls.jsonl'}"
-    (connection,) = running["connections"]
-    assert CONNECTION_FIELDS <= set(connection)
-    assert connection["state"] == "subscribed" and connection["finished"] == 500
+    # One nsqd, two connections: the unbuffered live one and the buffered catch-up one (RDY moves between them).
+    connections = running["connections"]
+    assert [connection["role"] for connection in connections] == ["live", "catch-up"]
+    for connection in connections:
+        assert CONNECTION_FIELDS <= set(connection)
+        assert connection["state"] == "subscribed"
+    assert sum(connection["finished"] for connection in connections) == 500
     assert QUEUE_FIELDS <= set(running["queue"])
     assert running["queue"]["topic"] == "plays" and running["queue"]["channel"] == "processor"
     assert running["queue"]["depth"] == 0 and running["queue"]["inFlight"] == 0
