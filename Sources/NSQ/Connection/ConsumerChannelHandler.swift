@@ -10,20 +10,10 @@ import NIOCore
 /// With `pauseReadingAfterDelivery`, the handler holds the channel's next `read` after each delivery until
 /// `resumeReading()` (the way NIO's `BackPressureHandler` holds reads): the application reads when it is ready.
 ///
-/// With a ``DeliveryWindow`` (the catch-up connection), what is read is held back until the RDY window is in
-/// flight (nsqd sends no more then) or reading went quiet: a backlog is delivered a whole window at a time.
 final class ConsumerChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = NSQFrame
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    /// When a connection's reads are handed over: at once, or gathered into RDY windows.
-    struct DeliveryWindow: Sendable {
-        /// Deliver a partial window once no byte arrived for this long…
-        var quietGap: TimeAmount
-        /// …or this long after its first message.
-        var maxWait: TimeAmount
-    }
 
     /// How the handler reports to its consumer; every closure is called on the channel's event loop.
     struct Callbacks: Sendable {
@@ -46,11 +36,6 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     private var outbound: ByteBuffer
     private var inReadBurst = false
     private let pauseReadingAfterDelivery: Bool
-    private let window: DeliveryWindow?
-    /// The open batch's first read, and its latest, while a window is being gathered.
-    private var batchStartedAt: NIODeadline?
-    private var lastReadAt = NIODeadline.now()
-    private var windowTimer: Scheduled<Void>?
     private let touchesHeldMessages: Bool
     /// Ids delivered since the last keep-alive tick, and those to TOUCH at the next one if still in flight.
     private var heldRecently: [[NSQMessageID]] = []
@@ -73,10 +58,9 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
         stateMachine: ConsumerConnectionStateMachine, callbacks: Callbacks,
         status: NIOLockedValueBox<NSQConnectionStatus>, closeTimeout: TimeAmount,
         subscribed: EventLoopPromise<NSQIdentifyResponse>, pauseReadingAfterDelivery: Bool = false,
-        window: DeliveryWindow? = nil, touchesHeldMessages: Bool = false
+        touchesHeldMessages: Bool = false
     ) {
         self.pauseReadingAfterDelivery = pauseReadingAfterDelivery
-        self.window = window
         self.touchesHeldMessages = touchesHeldMessages
         self.stateMachine = stateMachine
         self.callbacks = callbacks
@@ -103,8 +87,6 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     }
 
     private func cancelTimers() {
-        windowTimer?.cancel()
-        windowTimer = nil
         keepAliveTimer?.cancel()
         keepAliveTimer = nil
     }
@@ -124,7 +106,7 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
         inReadBurst = false
         // Counters first, so whoever sees a delivery or the server's reaction also sees them in status().
         publishCounters()
-        if shouldDeliverNow() { emitBatch() } else { holdForWindow() }
+        emitBatch()
         flush()
         context.fireChannelReadComplete()
     }
@@ -275,9 +257,6 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     }
 
     private func emitBatch() {
-        windowTimer?.cancel()
-        windowTimer = nil
-        batchStartedAt = nil
         guard !batch.isEmpty, let handle else { return }
         let messages = batch
         batch.removeAll(keepingCapacity: true)
@@ -285,46 +264,6 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
         if touchesHeldMessages { heldRecently.append(messages.map(\.id)) }
         let filledWindow = stateMachine.inFlight.count >= stateMachine.sentReady
         callbacks.deliver(NSQDelivery(messages: messages, connection: handle, filledWindow: filledWindow))
-    }
-
-    // MARK: read windows
-
-    /// Without a window every read is delivered; with one, only a read that completes the RDY window (or
-    /// comes while closing) is.
-    private func shouldDeliverNow() -> Bool {
-        guard window != nil, !batch.isEmpty, !closeRequested else { return true }
-        return stateMachine.inFlight.count >= stateMachine.sentReady
-    }
-
-    /// A partial window: wait for the rest, at most until reading goes quiet or `maxWait` passes.
-    private func holdForWindow() {
-        guard let window else { return }
-        let now = NIODeadline.now()
-        lastReadAt = now
-        let started = batchStartedAt ?? now
-        batchStartedAt = started
-        if now >= started + window.maxWait {
-            emitBatch()
-        } else if windowTimer == nil {
-            armWindowTimer(window)
-        }
-    }
-
-    private func armWindowTimer(_ window: DeliveryWindow) {
-        guard let context, let started = batchStartedAt else { return }
-        let due = min(lastReadAt + window.quietGap, started + window.maxWait)
-        windowTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [weak self] in
-            guard let self, let started = self.batchStartedAt else { return }
-            self.windowTimer = nil
-            let now = NIODeadline.now()
-            if now >= self.lastReadAt + window.quietGap || now >= started + window.maxWait {
-                self.publishCounters()
-                self.emitBatch()
-                self.flush()
-            } else {
-                self.armWindowTimer(window)
-            }
-        }
     }
 
     // MARK: keeping held messages alive

@@ -26,14 +26,10 @@ enum ConsumerConnection {
         let heartbeat = configuration.heartbeatInterval ?? .seconds(30)
         let readTimeout = TimeAmount.milliseconds(max(1000, heartbeat.milliseconds) * 2 + 5000)
         let (requeueDelay, maxRequeueDelay) = (configuration.requeueDelay, configuration.maxRequeueDelay)
-        let pauseReadingAfterDelivery = configuration.pauseReadingAfterDelivery
+        // A catch-up connection reads on while its deliveries are processed: nsqd refills the window as they are
+        // FIN'd, and the next reads are decoded meanwhile (see NSQConsumerConfiguration.CatchUp).
+        let pauseReadingAfterDelivery = configuration.pauseReadingAfterDelivery && role == .live
         let touchesHeldMessages = configuration.touchesHeldMessages
-        let window = configuration.catchUp.flatMap { catchUp in
-            role == .catchUp
-                ? ConsumerChannelHandler.DeliveryWindow(
-                    quietGap: catchUp.quietGap.timeAmount, maxWait: catchUp.maxWait.timeAmount)
-                : nil
-        }
         status.withLockedValue { $0.state = .connecting }
 
         let channel: any Channel
@@ -47,7 +43,7 @@ enum ConsumerConnection {
                         let handler = ConsumerChannelHandler(
                             stateMachine: stateMachine, callbacks: callbacks, status: status,
                             closeTimeout: closeTimeout, subscribed: subscribed,
-                            pauseReadingAfterDelivery: pauseReadingAfterDelivery, window: window,
+                            pauseReadingAfterDelivery: pauseReadingAfterDelivery,
                             touchesHeldMessages: touchesHeldMessages)
                         let handle = NSQConnectionHandle(
                             address: addressText, role: role, channel: channel, handler: handler,

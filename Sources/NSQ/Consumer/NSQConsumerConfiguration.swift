@@ -50,7 +50,8 @@ public struct NSQConsumerConfiguration: Sendable {
     /// When true, a connection stops reading from its socket after each delivery until the application calls
     /// ``NSQConnectionHandle/resumeReading()``: what nsqd sends meanwhile waits in the socket and is read as
     /// one delivery. For applications that handle deliveries one at a time and gain from large batches (FINs
-    /// still go out at once; nsqd keeps sending into the socket). Default false: read continuously.
+    /// still go out at once; nsqd keeps sending into the socket). Default false: read continuously. A catch-up
+    /// connection (``CatchUp``) always reads continuously.
     public var pauseReadingAfterDelivery: Bool
 
     /// Fast draining and realtime latency at once, on a stock nsqd.
@@ -64,8 +65,10 @@ public struct NSQConsumerConfiguration: Sendable {
     /// - **live** (the `outputBuffering` connection, unbuffered for realtime use) while messages arrive as nsqd
     ///   stamps them;
     /// - **catching up** (this buffered connection) once a message is read `enterLag` or more after nsqd stamped
-    ///   it. Its reads are delivered a whole RDY window at a time (nsqd sends no more once the window is in
-    ///   flight), or once no byte came for `quietGap`, or `maxWait` after the first message.
+    ///   it. It never pauses reading: each read is delivered at once and nsqd refills the window as messages
+    ///   are FIN'd, so the next reads are decoded while the application processes the last ones (waiting for a
+    ///   whole window before processing it left nsqd and the application idle in turn: 1.5x slower).
+    ///   Applications that want a backlog's reads together gather catch-up deliveries themselves.
     /// The consumer goes back to live when a catch-up delivery did not fill the window and its youngest message
     /// is at most `leaveLag` old, or when no catch-up delivery follows a partial one within `idleAfter`.
     ///
@@ -76,21 +79,16 @@ public struct NSQConsumerConfiguration: Sendable {
         public var outputBuffering: OutputBuffering
         public var enterLag: Duration
         public var leaveLag: Duration
-        public var quietGap: Duration
-        public var maxWait: Duration
         public var idleAfter: Duration
 
         public init(
             outputBuffering: OutputBuffering = .buffered(size: 16 * 1024, timeout: .milliseconds(25)),
             enterLag: Duration = .milliseconds(100), leaveLag: Duration = .milliseconds(50),
-            quietGap: Duration = .milliseconds(2), maxWait: Duration = .milliseconds(100),
             idleAfter: Duration = .milliseconds(100)
         ) {
             self.outputBuffering = outputBuffering
             self.enterLag = enterLag
             self.leaveLag = leaveLag
-            self.quietGap = quietGap
-            self.maxWait = maxWait
             self.idleAfter = idleAfter
         }
     }
