@@ -30,6 +30,29 @@ actor InMemoryPublishClient: PublishClient {
     func failNext(_ count: Int) { failures = count }
 }
 
+/// Holds the first call until `release()`: a client slow to answer.
+actor GatedPublishClient: PublishClient {
+    private(set) var calls: [PublishCall] = []
+    private var gate: CheckedContinuation<Void, Never>?
+    private var released = false
+
+    nonisolated var description: String { "gated" }
+
+    func publish(_ call: PublishCall) async throws {
+        calls.append(call)
+        if !released { await withCheckedContinuation { gate = $0 } }
+    }
+
+    /// True while the first call waits for `release()`.
+    var isHolding: Bool { gate != nil }
+
+    func release() {
+        released = true
+        gate?.resume()
+        gate = nil
+    }
+}
+
 /// Collects receipt log chunks.
 final class ReceiptCollector: @unchecked Sendable {
     private let lock = NSLock()
@@ -256,6 +279,34 @@ struct ProcessorTests {
             clock.advance(by: heldFor)
             await drained.value
             #expect(await client.calls.count == 1)
+            group.cancelAll()
+        }
+    }
+
+    @Test("accepting plays never waits for a call in flight: newer counts merge into the next call")
+    func ingestDoesNotWaitForTheClient() async {
+        let clock = ManualWallClock()
+        let client = GatedPublishClient()
+        let processor = PlayProcessor(client: client, clock: clock)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await processor.run() }
+            await processor.accept(makePlays([video(1)], clock: clock))
+            await processor.publishSoon()
+            #expect(await eventually { await client.isHolding })
+            // The first call is in the client's hands: three more read batches are counted meanwhile.
+            for _ in 0..<3 {
+                await processor.accept(makePlays([video(1), video(2)], clock: clock))
+                await processor.publishSoon()
+            }
+            #expect(await processor.counts() == [video(1): 4, video(2): 3])
+            #expect(await client.calls.count == 1)
+            #expect(await processor.status().pendingCalls == 2)
+            await client.release()
+            #expect(await eventually { await processor.status().pendingCalls == 0 })
+            let calls = await client.calls
+            #expect(calls.count == 2)
+            #expect(calls.last.map { Dictionary(uniqueKeysWithValues: $0.counts.map { ($0.video, $0.plays) }) }
+                == [video(1): 4, video(2): 3])
             group.cancelAll()
         }
     }

@@ -53,11 +53,16 @@ final class ProcessorSession: Sendable {
     private let invalidReports = Locked(0)
     private let busy = Locked(false)
     private let counterState = Locked(SessionCounters())
+    /// Read batches on their way to the processor (see ``acceptHandOffs()``), and how many are not yet counted.
+    private let handOffs: AsyncStream<HandOff>
+    private let handOffContinuation: AsyncStream<HandOff>.Continuation
+    private let handing = Locked(0)
     private let giveUps: AsyncStream<NSQMessage>
     private let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
     private let tasks = Locked<(run: Task<Void, Never>, processing: Task<Void, Never>)?>(nil)
 
     init(_ configuration: Configuration) {
+        (handOffs, handOffContinuation) = AsyncStream.makeStream(of: HandOff.self)
         let (giveUps, giveUpContinuation) = AsyncStream.makeStream(of: NSQMessage.self)
         self.giveUps = giveUps
         self.giveUpContinuation = giveUpContinuation
@@ -89,7 +94,13 @@ final class ProcessorSession: Sendable {
         await processor.restore(from: snapshot)
         // Recovered calls (the unacknowledged call, realtime videos left unpublished) are due at once: the
         // processor's run() sends them first, while reading starts.
-        let processing = Task { await self.processDeliveries() }
+        let processing = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.acceptHandOffs() }
+                await self.processDeliveries()
+                self.handOffContinuation.finish()
+            }
+        }
         let run = Task { [self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -123,15 +134,15 @@ final class ProcessorSession: Sendable {
             try? store.close()
             return
         }
-        await tasks.processing.value  // ends once the consumer's deliveries are finished and processed
+        await tasks.processing.value  // ends once the consumer's deliveries are finished, processed and counted
         await processor.stop()
         await tasks.run.value
         receipts.close()
         do { try store.close() } catch { warn("\(error)") }
     }
 
-    /// True while a batch is being processed or deliveries wait for it.
-    var isProcessing: Bool { busy.current || inbox.pendingCount > 0 }
+    /// True while a batch is being processed or counted, or deliveries wait for it.
+    var isProcessing: Bool { busy.current || handing.current > 0 || inbox.pendingCount > 0 }
 
     /// Dead letters, skipped duplicates and store failures so far.
     var counters: SessionCounters { counterState.current }
@@ -141,16 +152,16 @@ final class ProcessorSession: Sendable {
     /// Reads, commits and acknowledges deliveries as they come, and hands their plays to the processor, which
     /// publishes on its own task: reading never waits for the client.
     ///
-    /// While the consumer catches up on a backlog, each delivery is a whole RDY window (or comes from the
-    /// catch-up connection) and nsqd has the next one on its way as soon as this one is FIN'd. Such deliveries,
-    /// read back to back, form one read batch (their realtime videos share calls) for at most
+    /// While the consumer catches up on a backlog, deliveries come from the catch-up connection (or fill the
+    /// live connection's RDY window), each committed and FIN'd as it comes so nsqd keeps sending. Such
+    /// deliveries, read back to back, form one read batch (their realtime videos share calls) for at most
     /// ``catchUpBatchSpan``; the first live delivery that does not fill its window closes the batch at once, and
     /// a pause in reading closes it when the span ends. In live traffic a delivery is a batch of its own, handed
     /// over without waiting.
     private func processDeliveries() async {
         var batchNumber = 0
         var lastPrune = clock.now()
-        var open: (plays: PlayBatch, invalid: Int, since: ContinuousClock.Instant)?
+        var open: (batch: HandOff, since: ContinuousClock.Instant)?
         while true {
             let taken: [NSQDelivery]?
             if let since = open?.since {
@@ -160,8 +171,8 @@ final class ProcessorSession: Sendable {
                 taken = await inbox.takeAll()
             }
             guard let deliveries = taken, !deliveries.isEmpty else {
-                if let batch = open {
-                    await hand(batch.plays, invalid: batch.invalid)
+                if let batch = open?.batch {
+                    hand(batch)
                     open = nil
                     busy.withLock { $0 = false }
                 }
@@ -171,14 +182,15 @@ final class ProcessorSession: Sendable {
             busy.withLock { $0 = true }
             batchNumber += 1
             let (plays, invalid) = await process(deliveries, batchNumber: batchNumber)
-            var batch = open ?? (PlayBatch(), 0, ContinuousClock.now)
+            var (batch, since) = open ?? (HandOff(), ContinuousClock.now)
             batch.plays.append(contentsOf: plays)
             batch.invalid += invalid
-            if deliveries.allSatisfy(Self.isCatchingUp), ContinuousClock.now - batch.since < Self.catchUpBatchSpan {
-                open = batch
+            batch.reads.append((batchNumber, plays.count))
+            if deliveries.allSatisfy(Self.isCatchingUp), ContinuousClock.now - since < Self.catchUpBatchSpan {
+                open = (batch, since)
             } else {
                 open = nil
-                await hand(batch.plays, invalid: batch.invalid)
+                hand(batch)
             }
             // What nsqd sent meanwhile waits in the sockets, to be read together as the next batch: FINs went
             // out chunk by chunk, so in a backlog nsqd has refilled the RDY window by now.
@@ -196,20 +208,45 @@ final class ProcessorSession: Sendable {
         }
     }
 
-    /// A delivery read while behind: a whole RDY window, or anything the catch-up connection read (a window
-    /// split by a pause in nsqd's writes, on a busy machine, is still backlog).
+    /// A delivery read while behind: anything the catch-up connection read, or a live read that filled its RDY
+    /// window.
     private static func isCatchingUp(_ delivery: NSQDelivery) -> Bool {
         delivery.filledWindow || delivery.connection.role == .catchUp
     }
 
-    /// How long RDY windows read back to back in a backlog may keep gathering into one read batch: a realtime
+    /// How long catch-up reads back to back in a backlog may keep gathering into one read batch: a realtime
     /// play read while catching up waits at most this long for its call (it has waited in the queue far longer).
     static let catchUpBatchSpan: Duration = .milliseconds(50)
 
-    /// Counts a read batch and lets the processor publish it (never waiting for the client).
-    private func hand(_ plays: PlayBatch, invalid: Int) async {
-        await processor.accept(plays, invalidMessages: invalid)
-        await processor.publishSoon()
+    /// A read batch, committed and FIN'd, for the processor to count.
+    private struct HandOff: Sendable {
+        var plays: [Play] = []
+        var invalid = 0
+        /// The numbered reads (`process` calls) it gathers, in order, and how many of `plays` each gave.
+        var reads: [(number: Int, plays: Int)] = []
+    }
+
+    /// Hands a committed read batch to ``acceptHandOffs()`` without waiting for it to be counted.
+    private func hand(_ batch: HandOff) {
+        handing.withLock { $0 += 1 }
+        handOffContinuation.yield(batch)
+    }
+
+    /// Counts read batches in the order they were read and lets the processor publish them (never waiting for
+    /// the client). On a task of its own, so the audit records, grouping by video, the stats and the policy run
+    /// beside the next reads' commits instead of after them. The queue stays short: counting a batch costs far
+    /// less than reading and committing it.
+    private func acceptHandOffs() async {
+        for await handOff in handOffs {
+            var start = 0
+            for read in handOff.reads {
+                receipts.keep(Array(handOff.plays[start..<start + read.plays]), batch: read.number)
+                start += read.plays
+            }
+            await processor.accept(PlayBatch(handOff.plays), invalidMessages: handOff.invalid)
+            await processor.publishSoon()
+            handing.withLock { $0 -= 1 }
+        }
     }
 
     /// The deliveries taken together: dedupe, parse, dead-letter, commit and FIN them chunk by chunk; returns
@@ -220,9 +257,9 @@ final class ProcessorSession: Sendable {
     /// processor idle while the broker sends the next window. FIN'ing each committed chunk at once lets the
     /// broker send while the rest is processed. The plays still count and publish as one read batch: the
     /// calls are the same as without chunks.
-    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async -> (PlayBatch, Int) {
+    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async -> ([Play], Int) {
         let now = clock.now()
-        var batch = PlayBatch()
+        var batch: [Play] = []
         var outcome = ChunkOutcome()
         // A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice
         // in one batch, the second time with attempts > 1: any key delivered twice here is one of these.
@@ -258,7 +295,6 @@ final class ProcessorSession: Sendable {
             $0.deadLettered += outcome.deadLettered
             $0.duplicatesSkipped += outcome.duplicates
         }
-        receipts.keep(batch.plays, batch: batchNumber)
         return (batch, outcome.deadLettered)
     }
 
@@ -287,7 +323,7 @@ final class ProcessorSession: Sendable {
     /// counted before), and so should the rest of the batch be.
     private func commit(
         _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], batchNumber: Int,
-        at now: WallNanoseconds, into batch: inout PlayBatch, _ outcome: inout ChunkOutcome,
+        at now: WallNanoseconds, into batch: inout [Play], _ outcome: inout ChunkOutcome,
         _ redelivery: inout RedeliveryTracker, delayFIN: Bool
     ) async -> Bool {
         // Which redeliveries were already counted (committed) before a crash or a lost FIN.
@@ -348,15 +384,11 @@ final class ProcessorSession: Sendable {
         if receipts.writesFile {
             receipts.writeAhead(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
         }
-        let chunkPlays = PlayBatch(plays)
-        var countDeltas: [VideoID: Int] = [:]
-        var earliest: [VideoID: WallNanoseconds] = [:]
-        countDeltas.reserveCapacity(chunkPlays.videos.count)
-        earliest.reserveCapacity(chunkPlays.videos.count)
-        for group in chunkPlays.videos {
-            countDeltas[group.video] = group.plays.count
-            earliest[group.video] = group.earliestQueuedAt
-        }
+        // One hash lookup per play; a chunk holds a few dozen videos.
+        var perVideo: [VideoID: (plays: Int, earliest: WallNanoseconds)] = [:]
+        for play in plays { Self.count(play, into: &perVideo[play.video, default: (0, .max)]) }
+        let countDeltas = perVideo.mapValues(\.plays)
+        let earliest = perVideo.mapValues(\.earliest)
         do {
             try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest))
         } catch {
@@ -378,8 +410,13 @@ final class ProcessorSession: Sendable {
         for (index, ids) in finish.enumerated() where !ids.isEmpty {
             deliveries[index].finish(ids)
         }
-        batch.append(contentsOf: chunkPlays)
+        batch.append(contentsOf: plays)
         return true
+    }
+
+    private static func count(_ play: Play, into entry: inout (plays: Int, earliest: WallNanoseconds)) {
+        entry.plays += 1
+        entry.earliest = min(entry.earliest, play.queuedAt)
     }
 
     /// Publishes a dead letter for each message the consumer gave up on (already FIN'd by the consumer).
