@@ -44,6 +44,9 @@ public struct PublishPolicy: Sendable {
         var received = 0
         var published = 0
         var delivered = 0
+        /// In `due` (a flag here, not a `Set` beside the table: with a slow client nearly every video can be
+        /// due at once, and a set of a million ids costs 34 MB).
+        var isDue = false
     }
     private var counts = VideoTable(initial: Counts())
     private var held = HeldVideos()
@@ -76,7 +79,6 @@ public struct PublishPolicy: Sendable {
     /// Videos due now (realtime, past their deadline, restored, flushed), in the order they fell due; each once.
     private var due: [VideoID] = []
     private var dueHead = 0
-    private var isDue: Set<VideoID> = []
 
     /// Whether a call is due now (``nextCall(now:)`` would return one, unless rule 4 empties it).
     public var hasDueVideos: Bool { dueHead < due.count }
@@ -116,7 +118,7 @@ public struct PublishPolicy: Sendable {
                 // Its first plays are realtime; the call carries the whole count, covering any held ones.
                 held.release(group.video)
                 markDue(group.video)
-            } else if !isDue.contains(group.video) {
+            } else if !counts.values[slot].isDue {
                 held.hold(group.video, until: group.earliestQueuedAt.saturatingAdd(holdFor))
             }
         }
@@ -195,7 +197,7 @@ public struct PublishPolicy: Sendable {
         while call.count < limit, dueHead < due.count {
             let video = due[dueHead]
             dueHead += 1
-            isDue.remove(video)
+            if let slot = counts.existingSlot(of: video) { counts.values[slot].isDue = false }
             take(video, into: &call)
         }
         if dueHead == due.count {
@@ -231,7 +233,9 @@ public struct PublishPolicy: Sendable {
     }
 
     private mutating func markDue(_ video: VideoID) {
-        guard isDue.insert(video).inserted else { return }
+        let slot = counts.slot(of: video)
+        guard !counts.values[slot].isDue else { return }
+        counts.values[slot].isDue = true
         due.append(video)
     }
 
