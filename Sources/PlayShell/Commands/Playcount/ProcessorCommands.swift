@@ -74,7 +74,7 @@ struct StartCommand: ShellCommand {
             throw ShellError("state: \(error)")
         }
         var sessionConfiguration = ProcessorSession.Configuration(
-            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: consumer.maxInFlight),
+            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
             client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
@@ -192,7 +192,8 @@ struct ServeCommand: ShellCommand {
               playcount --state /var/lib/playcount/state.sqlite --nsqd-tcp-address 127.0.0.1:4150 -c serve
             A restart (after a stop or a crash) resumes from the state file: nothing lost, nothing counted twice.
             Unless audit-memory is set, serve keeps no plays or calls in memory for 'audit' (a service runs for \
-            days); set record FILE and a file: client to audit its files.
+            days); set record FILE and a file: client to audit its files. Nor does it compute the stats' \
+            window floor, a per-video second bound that costs tens of MB with a million videos.
             """)
 
     func run(in shell: ShellContext) async throws {
