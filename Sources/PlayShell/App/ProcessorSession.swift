@@ -50,6 +50,8 @@ final class ProcessorSession: Sendable {
     private let warn: @Sendable (String) -> Void
     private let pruneInterval: WallNanoseconds
     private let finDelay: Duration
+    /// The consumer's max-in-flight: the RDY window a catch-up read batch gathers (see ``gatheringWait``).
+    private let readWindow: Int
     private let invalidReports = Locked(0)
     private let busy = Locked(false)
     private let counterState = Locked(SessionCounters())
@@ -85,6 +87,7 @@ final class ProcessorSession: Sendable {
         self.warn = configuration.warn
         self.pruneInterval = configuration.pruneInterval
         self.finDelay = configuration.finDelay
+        self.readWindow = configuration.consumer.maxInFlight
     }
 
     /// Resumes from the state store, then connects and starts processing in the background; returns once
@@ -154,8 +157,8 @@ final class ProcessorSession: Sendable {
     ///
     /// While the consumer catches up on a backlog, deliveries come from the catch-up connection (or fill the
     /// live connection's RDY window), each committed and FIN'd as it comes so nsqd keeps sending. Such
-    /// deliveries, read back to back, form one read batch (their realtime videos share calls) for at most
-    /// ``catchUpBatchSpan``; the first live delivery that does not fill its window closes the batch at once, and
+    /// deliveries, read back to back, form one read batch (their realtime videos share calls) for
+    /// ``catchUpBatchSpan``, longer while short of a window (``gatheringWait``); the first live delivery that does not fill its window closes the batch at once, and
     /// a pause in reading closes it when the span ends. In live traffic a delivery is a batch of its own, handed
     /// over without waiting.
     private func processDeliveries() async {
@@ -164,9 +167,9 @@ final class ProcessorSession: Sendable {
         var open: (batch: HandOff, since: ContinuousClock.Instant)?
         while true {
             let taken: [NSQDelivery]?
-            if let since = open?.since {
-                let left = since + Self.catchUpBatchSpan - ContinuousClock.now
-                taken = left > .zero ? await inbox.takeAll(waitingAtMost: left) : []
+            if let (batch, since) = open {
+                let wait = gatheringWait(plays: batch.plays.count, since: since)
+                taken = if let wait { await inbox.takeAll(waitingAtMost: wait) } else { [] }
             } else {
                 taken = await inbox.takeAll()
             }
@@ -186,7 +189,7 @@ final class ProcessorSession: Sendable {
             batch.plays.append(contentsOf: plays)
             batch.invalid += invalid
             batch.reads.append((batchNumber, plays.count))
-            if deliveries.allSatisfy(Self.isCatchingUp), ContinuousClock.now - since < Self.catchUpBatchSpan {
+            if deliveries.allSatisfy(Self.isCatchingUp), gatheringWait(plays: batch.plays.count, since: since) != nil {
                 open = (batch, since)
             } else {
                 open = nil
@@ -214,9 +217,26 @@ final class ProcessorSession: Sendable {
         delivery.filledWindow || delivery.connection.role == .catchUp
     }
 
-    /// How long catch-up reads back to back in a backlog may keep gathering into one read batch: a realtime
-    /// play read while catching up waits at most this long for its call (it has waited in the queue far longer).
+    /// How long an open catch-up read batch may still wait for its next read; nil: hand it over now. It gathers
+    /// for ``catchUpBatchSpan``, and on, read after read, until it holds a whole RDY window (max-in-flight
+    /// plays), while reads come within ``catchUpQuietGap`` of each other, for at most ``catchUpBatchMaxSpan``:
+    /// on a slow or busy machine 50 ms can hold only a fraction of a window, and each batch costs a call.
+    private func gatheringWait(plays: Int, since: ContinuousClock.Instant) -> Duration? {
+        let age = ContinuousClock.now - since
+        if age < Self.catchUpBatchSpan { return Self.catchUpBatchSpan - age }
+        guard plays < readWindow, age < Self.catchUpBatchMaxSpan else { return nil }
+        return min(Self.catchUpQuietGap, Self.catchUpBatchMaxSpan - age)
+    }
+
+    /// How long catch-up reads back to back in a backlog gather into one read batch: a realtime play read while
+    /// catching up waits this long for its call (it has waited in the queue far longer), up to
+    /// ``catchUpBatchMaxSpan`` while the batch holds less than a window.
     static let catchUpBatchSpan: Duration = .milliseconds(50)
+    /// The longest a catch-up read batch gathers, well inside the 1 s the audit gives a realtime play.
+    static let catchUpBatchMaxSpan: Duration = .milliseconds(250)
+    /// A batch short of a window past ``catchUpBatchSpan`` is handed over once no read came for this long (the
+    /// backlog has ended; on a busy machine reads can come tens of milliseconds apart while it has not).
+    static let catchUpQuietGap: Duration = .milliseconds(50)
 
     /// A read batch, committed and FIN'd, for the processor to count.
     private struct HandOff: Sendable {
