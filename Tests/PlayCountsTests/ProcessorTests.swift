@@ -283,7 +283,7 @@ struct ProcessorTests {
         }
     }
 
-    @Test("accepting plays never waits for a call in flight: newer counts merge into the next call")
+    @Test("accepting plays never waits for a call in flight: newer counts merge into the next call, and the bound merges them too")
     func ingestDoesNotWaitForTheClient() async {
         let clock = ManualWallClock()
         let client = GatedPublishClient()
@@ -307,6 +307,11 @@ struct ProcessorTests {
             #expect(calls.count == 2)
             #expect(calls.last.map { Dictionary(uniqueKeysWithValues: $0.counts.map { ($0.video, $0.plays) }) }
                 == [video(1): 4, video(2): 3])
+            // The three batches read during the first call count as one for the lower bound: no policy could
+            // have called for each of them while the client was busy.
+            let stats = await processor.stats()
+            #expect(stats.calls == 2)
+            #expect(stats.lowerBound == 2)
             group.cancelAll()
         }
     }

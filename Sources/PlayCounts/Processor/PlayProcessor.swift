@@ -37,6 +37,15 @@ public actor PlayProcessor {
     private var consecutiveFailures = 0
     private var lastError: String?
     private var readBatches = 0
+    /// Plays read since the last call was composed, while a call is due, in flight or waiting for its retry;
+    /// not yet given to the stats. The next call publishes them together, so the stats take them as one read
+    /// batch when it is composed: else the lower bound, which lets each read batch force its own call, would
+    /// count calls no policy could make while the client is busy. Given to the stats at once when nothing is
+    /// due, and in any case once they reach ``maxPlaysAwaitingCall``.
+    private var playsAwaitingCall: [Play] = []
+    /// Bounds the memory `playsAwaitingCall` takes while a client is down (32 bytes a play); past it, the bound
+    /// may count one call too many per this many plays.
+    static let maxPlaysAwaitingCall = 100_000
     private var receiptOrigin: WallNanoseconds?
     private var invalidMessages = 0
 
@@ -116,8 +125,10 @@ public actor PlayProcessor {
             receiptOrigin = origin
             receiptSink(ReceiptLog.lines(for: batch.plays, batchNumber: readBatches, origin: origin))
         }
-        recorder.recordBatch(batch)
+        playsAwaitingCall.append(contentsOf: batch.plays)
         policy.record(batch, now: clock.now())
+        let callPending = callInFlight || pendingRetry != nil || policy.hasDueVideos
+        if !callPending || playsAwaitingCall.count >= Self.maxPlaysAwaitingCall { recordPlaysAwaitingCall() }
         wakeIfEarlier(policy.hasDueVideos ? clock.now() : policy.nextDeadline)
     }
 
@@ -193,7 +204,12 @@ public actor PlayProcessor {
     /// Every video's play count as received.
     public func counts() -> [VideoID: Int] { policy.allCounts }
 
-    public func stats() -> PlayCountStats { recorder.snapshot() }
+    public func stats() -> PlayCountStats {
+        guard !playsAwaitingCall.isEmpty else { return recorder.snapshot() }
+        var withWaiting = recorder
+        withWaiting.recordBatch(PlayBatch(playsAwaitingCall))
+        return withWaiting.snapshot()
+    }
 
     public func status() -> ProcessorStatus {
         ProcessorStatus(
@@ -263,6 +279,7 @@ public actor PlayProcessor {
     /// the policy's next; nil when nothing is due or a retry is not yet due.
     private func nextAttempt() -> PublishCall? {
         if let retryAt, clock.now() < retryAt { return nil }
+        recordPlaysAwaitingCall()
         let now = clock.now()
         if let retry = pendingRetry {
             let counts = policy.retry(retry.videos)
@@ -272,6 +289,13 @@ public actor PlayProcessor {
         guard let counts = policy.nextCall(now: now) else { return nil }
         defer { nextSequence += 1 }
         return PublishCall(sequence: nextSequence, publishedAt: now, counts: counts)
+    }
+
+    /// Gives the plays read since the last call was composed to the stats, as one read batch.
+    private func recordPlaysAwaitingCall() {
+        guard !playsAwaitingCall.isEmpty else { return }
+        recorder.recordBatch(PlayBatch(playsAwaitingCall))
+        playsAwaitingCall.removeAll(keepingCapacity: true)
     }
 
     /// Pumps until nothing is due, sleeping through retry backoffs.
