@@ -33,8 +33,9 @@ struct CatchUpController: Sendable {
     }
 
     /// A delivery from the connection in `role`: the lag of its oldest and youngest message (read time minus
-    /// nsqd's timestamp) and whether it held the whole RDY window. `catchUpAvailable` is false while the catch-up
-    /// connection is not subscribed: then the consumer stays live.
+    /// nsqd's timestamp) and whether the whole RDY window was in flight as it was handed over (nsqd could send
+    /// no more). `catchUpAvailable` is false while the catch-up connection is not subscribed: then the consumer
+    /// stays live.
     mutating func delivered(
         by role: NSQConnectionRole, oldestLag: Duration, youngestLag: Duration, filledWindow: Bool,
         catchUpAvailable: Bool

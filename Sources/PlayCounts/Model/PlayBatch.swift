@@ -27,20 +27,6 @@ public struct PlayBatch: Sendable {
     public var isEmpty: Bool { plays.isEmpty }
     public var count: Int { plays.count }
 
-    /// Appends `other`'s plays after these (one lookup per video of `other`, not per play).
-    public mutating func append(contentsOf other: PlayBatch) {
-        plays.append(contentsOf: other.plays)
-        for group in other.videos {
-            if let index = videoIndex[group.video] {
-                videos[index].plays.append(contentsOf: group.plays)
-                videos[index].earliestQueuedAt = min(videos[index].earliestQueuedAt, group.earliestQueuedAt)
-            } else {
-                videoIndex[group.video] = videos.count
-                videos.append(group)
-            }
-        }
-    }
-
     public mutating func append(_ play: Play) {
         plays.append(play)
         if let index = videoIndex[play.video] {

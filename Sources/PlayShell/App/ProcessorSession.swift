@@ -158,9 +158,9 @@ final class ProcessorSession: Sendable {
     /// While the consumer catches up on a backlog, deliveries come from the catch-up connection (or fill the
     /// live connection's RDY window), each committed and FIN'd as it comes so nsqd keeps sending. Such
     /// deliveries, read back to back, form one read batch (their realtime videos share calls) for
-    /// ``catchUpBatchSpan``, longer while short of a window (``gatheringWait``); the first live delivery that does not fill its window closes the batch at once, and
-    /// a pause in reading closes it when the span ends. In live traffic a delivery is a batch of its own, handed
-    /// over without waiting.
+    /// ``catchUpBatchSpan``, longer while short of a window (``gatheringWait``); the first live delivery that
+    /// does not fill its window closes the batch at once. In live traffic a delivery is a batch of its own,
+    /// handed over without waiting.
     private func processDeliveries() async {
         var batchNumber = 0
         var lastPrune = clock.now()
@@ -195,8 +195,8 @@ final class ProcessorSession: Sendable {
                 open = nil
                 hand(batch)
             }
-            // What nsqd sent meanwhile waits in the sockets, to be read together as the next batch: FINs went
-            // out chunk by chunk, so in a backlog nsqd has refilled the RDY window by now.
+            // On a live connection, what nsqd sent meanwhile waits in the socket, to be read together as the next
+            // batch (a catch-up connection never pauses: there this does nothing).
             var resumed = Set<ObjectIdentifier>()
             for delivery in deliveries where resumed.insert(ObjectIdentifier(delivery.connection)).inserted {
                 delivery.connection.resumeReading()
@@ -206,7 +206,7 @@ final class ProcessorSession: Sendable {
                 lastPrune = now
                 do { try store.prune(now: now) } catch { warn("\(error)") }
             }
-            // A batch still gathering windows is not yet with the processor: still busy.
+            // A batch still gathering reads is not yet with the processor: still busy.
             busy.withLock { $0 = open != nil }
         }
     }
@@ -263,7 +263,7 @@ final class ProcessorSession: Sendable {
                 receipts.keep(Array(handOff.plays[start..<start + read.plays]), batch: read.number)
                 start += read.plays
             }
-            await processor.accept(PlayBatch(handOff.plays), invalidMessages: handOff.invalid)
+            await processor.accept(handOff.plays, invalidMessages: handOff.invalid)
             await processor.publishSoon()
             handing.withLock { $0 -= 1 }
         }
