@@ -316,13 +316,10 @@ public final class NSQConsumer: Sendable {
         let now = NSQWallClock.nanoseconds()
         let role = delivery.connection.role
         let decision = shared.withLockedValue { shared -> CatchUpController.Decision in
-            guard var entry = shared.entries[address], entry.controller != nil else { return .none }
-            let catchUpAvailable = entry.slots[.catchUp]?.handle != nil
-            let decision = entry.controller!.delivered(
+            let catchUpAvailable = shared.entries[address]?.slots[.catchUp]?.handle != nil
+            return shared.entries[address]?.controller?.delivered(
                 by: role, oldestLag: .nanoseconds(now - oldest), youngestLag: .nanoseconds(now - youngest),
-                filledWindow: delivery.filledWindow, catchUpAvailable: catchUpAvailable)
-            shared.entries[address] = entry
-            return decision
+                filledWindow: delivery.filledWindow, catchUpAvailable: catchUpAvailable) ?? .none
         }
         act(on: decision, address: address, eventLoop: delivery.connection.channel.eventLoop)
     }
