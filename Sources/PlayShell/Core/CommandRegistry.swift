@@ -107,7 +107,9 @@ public final class CommandRegistry: Sendable {
         public let type: any ShellCommand.Type
         public let name: String
         public let aliases: [String]
-        let spec: CommandSpec
+        /// Built when completion asks, not at registration: describing every command costs ~10 ms of startup,
+        /// and a script or `serve` never completes a word.
+        var spec: CommandSpec { CommandSpec.of(type) }
     }
 
     private struct State {
@@ -123,7 +125,7 @@ public final class CommandRegistry: Sendable {
     /// A later registration under the same name replaces the earlier one.
     public func register(_ type: any ShellCommand.Type) {
         let name = type._commandName
-        let entry = Entry(type: type, name: name, aliases: type.configuration.aliases, spec: CommandSpec.of(type))
+        let entry = Entry(type: type, name: name, aliases: type.configuration.aliases)
         state.withLock { state in
             if let existing = state.byName[name] {
                 state.entries[existing] = entry
