@@ -16,7 +16,8 @@ public struct PlayBatch: Sendable {
     public private(set) var plays: [Play] = []
     /// The videos in order of their first play in the batch.
     public private(set) var videos: [VideoPlays] = []
-    private var videoIndex: [VideoID: Int] = [:]
+    /// Slot `i` is `videos[i]`: the table hands out slots in the order videos are first seen.
+    private var videoIndex = VideoTable<Bool>(initial: false)
 
     public init() {}
 
@@ -29,12 +30,31 @@ public struct PlayBatch: Sendable {
 
     public mutating func append(_ play: Play) {
         plays.append(play)
-        if let index = videoIndex[play.video] {
+        let index = videoIndex.slot(of: play.video)
+        if index < videos.count {
             videos[index].plays.append(play)
             videos[index].earliestQueuedAt = min(videos[index].earliestQueuedAt, play.queuedAt)
         } else {
-            videoIndex[play.video] = videos.count
             videos.append(VideoPlays(video: play.video, plays: [play], earliestQueuedAt: play.queuedAt))
+        }
+    }
+
+    /// Appends a later batch's plays, as if they had been appended one by one: one lookup per video of
+    /// `other`, not one per play.
+    public mutating func append(contentsOf other: PlayBatch) {
+        guard !isEmpty else {
+            self = other
+            return
+        }
+        plays.append(contentsOf: other.plays)
+        for group in other.videos {
+            let index = videoIndex.slot(of: group.video)
+            if index < videos.count {
+                videos[index].plays.append(contentsOf: group.plays)
+                videos[index].earliestQueuedAt = min(videos[index].earliestQueuedAt, group.earliestQueuedAt)
+            } else {
+                videos.append(group)
+            }
         }
     }
 }

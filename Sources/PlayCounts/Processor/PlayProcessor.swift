@@ -42,7 +42,7 @@ public actor PlayProcessor {
     /// batch when it is composed: else the lower bound, which lets each read batch force its own call, would
     /// count calls no policy could make while the client is busy. Given to the stats at once when nothing is
     /// due, and in any case once they reach ``maxPlaysAwaitingCall``.
-    private var playsAwaitingCall: [Play] = []
+    private var playsAwaitingCall = PlayBatch()
     /// Bounds the memory `playsAwaitingCall` takes while a client is down (32 bytes a play); past it, the bound
     /// may count one call too many per this many plays.
     static let maxPlaysAwaitingCall = 100_000
@@ -125,7 +125,7 @@ public actor PlayProcessor {
             receiptOrigin = origin
             receiptSink(ReceiptLog.lines(for: batch.plays, batchNumber: readBatches, origin: origin))
         }
-        playsAwaitingCall.append(contentsOf: batch.plays)
+        playsAwaitingCall.append(contentsOf: batch)
         policy.record(batch, now: clock.now())
         let callPending = callInFlight || pendingRetry != nil || policy.hasDueVideos
         if !callPending || playsAwaitingCall.count >= Self.maxPlaysAwaitingCall { recordPlaysAwaitingCall() }
@@ -207,7 +207,7 @@ public actor PlayProcessor {
     public func stats() -> PlayCountStats {
         guard !playsAwaitingCall.isEmpty else { return recorder.snapshot() }
         var withWaiting = recorder
-        withWaiting.recordBatch(PlayBatch(playsAwaitingCall))
+        withWaiting.recordBatch(playsAwaitingCall)
         return withWaiting.snapshot()
     }
 
@@ -294,8 +294,8 @@ public actor PlayProcessor {
     /// Gives the plays read since the last call was composed to the stats, as one read batch.
     private func recordPlaysAwaitingCall() {
         guard !playsAwaitingCall.isEmpty else { return }
-        recorder.recordBatch(PlayBatch(playsAwaitingCall))
-        playsAwaitingCall.removeAll(keepingCapacity: true)
+        recorder.recordBatch(playsAwaitingCall)
+        playsAwaitingCall = PlayBatch()
     }
 
     /// Pumps until nothing is due, sleeping through retry backoffs.

@@ -1,10 +1,17 @@
 import PlayCounts
 
-/// Keeps what the processor received — in memory for `audit` (at most `audit-memory` plays, 64 bytes each),
-/// and in the `record` file when one is set (the replayable receipt log, unbounded).
+/// Keeps what the processor received — in memory for `audit` (at most `audit-memory` plays, about 32 bytes
+/// each), and in the `record` file when one is set (the replayable receipt log, unbounded).
 final class ReceiptRecorder: Sendable {
+    /// One read batch's plays as handed to the processor: a slice of its array, so keeping them copies
+    /// nothing; `records` turns them into receipts when `audit` asks.
+    private struct KeptBatch: Sendable {
+        var batch: Int
+        var plays: ArraySlice<Play>
+    }
+
     private struct State {
-        var records: KeptRecords<ReceiptRecord>
+        var records: KeptRecords<KeptBatch>
         var origin: WallNanoseconds?
 
         /// The instant `at_ms` counts from: the first play recorded (or the appended file's).
@@ -55,12 +62,16 @@ final class ReceiptRecorder: Sendable {
     /// Keeps a read batch's plays in memory for `audit` once the batch is committed (this run's only, so
     /// without message ids: a batch is committed once).
     func keep(_ plays: [Play], batch: Int) {
-        guard !plays.isEmpty else { return }
+        keep(plays[...], batch: batch)
+    }
+
+    /// Keeps plays of read batch `batch`: the slice shares its array's storage, nothing is copied.
+    func keep(_ plays: ArraySlice<Play>, batch: Int) {
+        guard let first = plays.first else { return }
         state.withLock { state in
             guard state.records.limit > 0 else { return }
-            let origin = state.origin(startingAt: plays[0])
-            state.records.append(
-                contentsOf: plays.lazy.map { self.receipt($0, batch: batch, origin: origin) }, cost: plays.count)
+            _ = state.origin(startingAt: first)
+            state.records.append(contentsOf: CollectionOfOne(KeptBatch(batch: batch, plays: plays)), cost: plays.count)
         }
     }
 
@@ -73,7 +84,11 @@ final class ReceiptRecorder: Sendable {
 
     /// Every play received, in order; or why they were not kept in memory.
     var records: Result<[ReceiptRecord], KeptRecordsShortfall> {
-        state.withLock { $0.records.kept }
+        let (kept, origin) = state.withLock { ($0.records.kept, $0.origin) }
+        return kept.map { batches in
+            guard let origin else { return [] }
+            return batches.flatMap { kept in kept.plays.map { self.receipt($0, batch: kept.batch, origin: origin) } }
+        }
     }
 
     func close() { file?.close() }
