@@ -103,6 +103,8 @@ let package = Package(
         ),
         .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
         .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PlayShellTests", dependencies: ["PlayShell"]),
+        .testTarget(
+            name: "PlayShellTests",
+            dependencies: ["PlayShell", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )

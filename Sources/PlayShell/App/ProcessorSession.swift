@@ -5,7 +5,8 @@ import PlayState
 /// One run of the processor (`start` … `stop`): an NSQ consumer feeding the `PlayProcessor`, which publishes
 /// to the client, with every read batch made durable in the `PlayStateStore` before it is acknowledged.
 ///
-/// Per coalesced read batch (exactly-once counting over NSQ's at-least-once delivery):
+/// Per read batch, chunk by chunk (exactly-once counting over NSQ's at-least-once delivery; the rules are
+/// ``IngestDecision``'s, the sequence ``ChunkIngest``'s):
 /// 1. redelivered messages (attempts > 1) already committed in the store are FIN'd without counting;
 /// 2. the rest are parsed; invalid ones are published to the dead-letter topic with their reason;
 /// 3. one `BatchCommit` stores every message key, the count deltas and earliest unpublished queue times;
@@ -168,7 +169,7 @@ final class ProcessorSession: Sendable {
         while true {
             let taken: [NSQDelivery]?
             if let (batch, since) = open {
-                let wait = gatheringWait(plays: batch.plays.count, since: since)
+                let wait = gatheringWait(plays: batch.batch.count, since: since)
                 taken = if let wait { await inbox.takeAll(waitingAtMost: wait) } else { [] }
             } else {
                 taken = await inbox.takeAll()
@@ -185,11 +186,12 @@ final class ProcessorSession: Sendable {
             busy.withLock { $0 = true }
             batchNumber += 1
             let (plays, invalid) = await process(deliveries, batchNumber: batchNumber)
-            var (batch, since) = open ?? (HandOff(), ContinuousClock.now)
-            batch.plays.append(contentsOf: plays)
+            // Taken out of `open`, so appending does not copy what it gathered so far.
+            var (batch, since) = open.take() ?? (HandOff(), ContinuousClock.now)
+            batch.batch.append(contentsOf: plays)
             batch.invalid += invalid
             batch.reads.append((batchNumber, plays.count))
-            if deliveries.allSatisfy(Self.isCatchingUp), gatheringWait(plays: batch.plays.count, since: since) != nil {
+            if deliveries.allSatisfy(Self.isCatchingUp), gatheringWait(plays: batch.batch.count, since: since) != nil {
                 open = (batch, since)
             } else {
                 open = nil
@@ -240,9 +242,9 @@ final class ProcessorSession: Sendable {
 
     /// A read batch, committed and FIN'd, for the processor to count.
     private struct HandOff: Sendable {
-        var plays: [Play] = []
+        var batch = PlayBatch()
         var invalid = 0
-        /// The numbered reads (`process` calls) it gathers, in order, and how many of `plays` each gave.
+        /// The numbered reads (`process` calls) it gathers, in order, and how many of `batch.plays` each gave.
         var reads: [(number: Int, plays: Int)] = []
     }
 
@@ -260,10 +262,10 @@ final class ProcessorSession: Sendable {
         for await handOff in handOffs {
             var start = 0
             for read in handOff.reads {
-                receipts.keep(Array(handOff.plays[start..<start + read.plays]), batch: read.number)
+                receipts.keep(handOff.batch.plays[start..<start + read.plays], batch: read.number)
                 start += read.plays
             }
-            await processor.accept(handOff.plays, invalidMessages: handOff.invalid)
+            await processor.accept(handOff.batch, invalidMessages: handOff.invalid)
             await processor.publishSoon()
             handing.withLock { $0 -= 1 }
         }
@@ -277,179 +279,124 @@ final class ProcessorSession: Sendable {
     /// processor idle while the broker sends the next window. FIN'ing each committed chunk at once lets the
     /// broker send while the rest is processed. The plays still count and publish as one read batch: the
     /// calls are the same as without chunks.
-    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async -> ([Play], Int) {
+    private func process(_ deliveries: [NSQDelivery], batchNumber: Int) async -> (PlayBatch, Int) {
         let now = clock.now()
-        var batch: [Play] = []
-        var outcome = ChunkOutcome()
-        // A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice
-        // in one batch, the second time with attempts > 1: any key delivered twice here is one of these.
-        var redelivery = RedeliveryTracker(
-            keys: Set(deliveries.flatMap { $0.messages.lazy.filter { $0.attempts > 1 }.map(MessageKey.init) }))
-        var chunk: [(delivery: Int, message: NSQMessage)] = []
+        let messages = deliveries.map(\.messages)
+        var batch = PlayBatch()
+        var redelivery = RedeliveryTracker(batch: messages)
+        let effects = SessionIngestEffects(session: self, deliveries: deliveries, batchNumber: batchNumber)
+        let ingest = ChunkIngest(parser: parser)
+        var deadLettered = 0, duplicates = 0, deadLetterFailures = 0, commitFailures = 0
+        var chunk: [MessageRef] = []
         chunk.reserveCapacity(Self.commitChunkSize)
         var failed = false
-        // The crash tests' fault-injection pause (`finDelay`) applies once per read batch, before its first FIN.
-        var firstChunk = true
-        for (index, delivery) in deliveries.enumerated() {
-            for message in delivery.messages {
-                if failed {
-                    delivery.requeue(message)
-                    continue
-                }
-                chunk.append((index, message))
-                if chunk.count == Self.commitChunkSize {
-                    failed = await !commit(
-                        chunk, of: deliveries, batchNumber: batchNumber, at: now, into: &batch, &outcome, &redelivery,
-                        delayFIN: firstChunk)
-                    chunk.removeAll(keepingCapacity: true)
-                    firstChunk = false
-                }
+        func ingestChunk() async {
+            let outcome = await ingest.run(chunk, of: messages, redelivery: &redelivery, receivedAt: now, effects: effects)
+            chunk.removeAll(keepingCapacity: true)
+            for (id, rejection) in outcome.rejections { reportInvalid(id, rejection) }
+            deadLettered += outcome.deadLettered
+            duplicates += outcome.duplicates
+            deadLetterFailures += outcome.deadLetterFailures
+            if outcome.committed {
+                batch.append(contentsOf: outcome.plays)
+            } else {
+                commitFailures += 1
+                failed = true
             }
         }
-        if !failed, !chunk.isEmpty {
-            _ = await commit(
-                chunk, of: deliveries, batchNumber: batchNumber, at: now, into: &batch, &outcome, &redelivery,
-                delayFIN: firstChunk)
+        for (index, delivery) in messages.enumerated() {
+            for position in delivery.indices {
+                if failed {
+                    // A chunk could not be committed: the store is failing, so give the rest back to nsqd too.
+                    deliveries[index].requeue(delivery[position])
+                    continue
+                }
+                chunk.append(MessageRef(delivery: index, message: position))
+                if chunk.count == Self.commitChunkSize { await ingestChunk() }
+            }
         }
+        if !failed, !chunk.isEmpty { await ingestChunk() }
         counterState.withLock {
-            $0.deadLettered += outcome.deadLettered
-            $0.duplicatesSkipped += outcome.duplicates
+            $0.deadLettered += deadLettered
+            $0.duplicatesSkipped += duplicates
+            $0.deadLetterFailures += deadLetterFailures
+            $0.commitFailures += commitFailures
         }
-        return (batch, outcome.deadLettered)
+        return (batch, deadLettered)
     }
 
     /// Messages per commit (and FIN) within a read batch.
     static let commitChunkSize = 512
 
-    private struct ChunkOutcome {
-        var deadLettered = 0
-        var duplicates = 0
-    }
+    /// ``ChunkIngest``'s effects for one read batch: the session's store, dead-letter sink and receipt file,
+    /// and the deliveries' connections.
+    private struct SessionIngestEffects: IngestEffects {
+        let session: ProcessorSession
+        let deliveries: [NSQDelivery]
+        let batchNumber: Int
+        /// The crash tests' fault-injection pause (`finDelay`) applies once per read batch, before its first FIN.
+        private let delayPending = Locked(true)
 
-    /// The keys of a read batch's redelivered messages (usually none), and which of them were seen so far.
-    private struct RedeliveryTracker {
-        let keys: Set<MessageKey>
-        var seen: Set<MessageKey> = []
-
-        /// False when `key` is a redelivered message's key already seen in this batch.
-        mutating func firstSight(of key: MessageKey) -> Bool {
-            guard !keys.isEmpty, keys.contains(key) else { return true }
-            return seen.insert(key).inserted
-        }
-    }
-
-    /// Dedupe, parse, dead-letter, commit and FIN one chunk of a read batch; its valid plays join `batch`.
-    /// Returns false when the store could not commit it: its messages are then requeued (or FIN'd if already
-    /// counted before), and so should the rest of the batch be.
-    private func commit(
-        _ chunk: [(delivery: Int, message: NSQMessage)], of deliveries: [NSQDelivery], batchNumber: Int,
-        at now: WallNanoseconds, into batch: inout [Play], _ outcome: inout ChunkOutcome,
-        _ redelivery: inout RedeliveryTracker, delayFIN: Bool
-    ) async -> Bool {
-        // Which redeliveries were already counted (committed) before a crash or a lost FIN.
-        let redelivered = chunk.lazy.filter { $0.message.attempts > 1 }.map { MessageKey($0.message) }
-        let alreadyCommitted: Set<MessageKey>
-        do {
-            alreadyCommitted = try store.alreadyCommitted(Array(redelivered))
-        } catch {
-            warn("\(error); requeueing the batch")
-            for (index, message) in chunk { deliveries[index].requeue(message) }
-            return false
+        init(session: ProcessorSession, deliveries: [NSQDelivery], batchNumber: Int) {
+            self.session = session
+            self.deliveries = deliveries
+            self.batchNumber = batchNumber
         }
 
-        var plays: [Play] = []
-        plays.reserveCapacity(chunk.count)
-        var keys: [MessageKey] = []
-        keys.reserveCapacity(chunk.count)
-        var letters: [(message: NSQMessage, delivery: Int, letter: DeadLetter)] = []
-        var finish: [[NSQMessageID]] = Array(repeating: [], count: deliveries.count)
-        for (index, message) in chunk {
-            let key = MessageKey(message)
-            if message.attempts > 1, alreadyCommitted.contains(key) {
-                outcome.duplicates += 1
-                finish[index].append(message.id)
-                continue
+        func alreadyCommitted(_ keys: [MessageKey]) throws -> Set<MessageKey> {
+            keys.isEmpty ? [] : try session.store.alreadyCommitted(keys)
+        }
+
+        var deadLetterDestination: String { session.deadLetters.topic }
+
+        func publishDeadLetters(_ letters: [DeadLetter]) async throws {
+            try await session.deadLetters.publish(letters)
+        }
+
+        func writeAhead(_ plays: [Play], keys: [MessageKey]) {
+            guard session.receipts.writesFile else { return }
+            session.receipts.writeAhead(plays, messageIDs: keys.map(\.id.description), batch: batchNumber)
+        }
+
+        func commit(_ batch: BatchCommit) throws {
+            try session.store.commit(batch)
+        }
+
+        func finish(_ refs: [MessageRef]) async {
+            if session.finDelay > .zero, delayPending.withLock({ pending in defer { pending = false }; return pending }) {
+                try? await Task.sleep(for: session.finDelay)
             }
-            if !redelivery.firstSight(of: key) {
-                outcome.duplicates += 1  // the first copy's FIN (same id, same connection) settles it
-                continue
-            }
-            switch parser.parse(message.body) {
-            case .success(let video):
-                plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
-                keys.append(key)
-                finish[index].append(message.id)
-            case .failure(let rejection):
-                reportInvalid(message, rejection)
-                letters.append((message, index, DeadLetter(message: message, rejection: rejection)))
+            forEachDelivery(of: refs) { delivery, positions in
+                delivery.finish(positions.map { delivery.messages[$0].id })
             }
         }
 
-        // Dead letters first: an invalid message is acknowledged only once its dead letter is out.
-        if !letters.isEmpty {
-            do {
-                try await deadLetters.publish(letters.map(\.letter))
-                outcome.deadLettered += letters.count
-                for entry in letters {
-                    keys.append(MessageKey(entry.message))
-                    finish[entry.delivery].append(entry.message.id)
-                }
-            } catch {
-                warn("cannot publish \(letters.count) dead letter(s) to \(deadLetters.topic): \(error); requeueing them")
-                counterState.withLock { $0.deadLetterFailures += letters.count }
-                for entry in letters { deliveries[entry.delivery].requeue(entry.message) }
-            }
+        func requeue(_ refs: [MessageRef]) {
+            for ref in refs { deliveries[ref.delivery].requeue(deliveries[ref.delivery].messages[ref.message]) }
         }
 
-        if receipts.writesFile {
-            receipts.writeAhead(plays, messageIDs: keys.prefix(plays.count).map(\.id.description), batch: batchNumber)
-        }
-        // One hash lookup per play; a chunk holds a few dozen videos.
-        var perVideo: [VideoID: (plays: Int, earliest: WallNanoseconds)] = [:]
-        for play in plays { Self.count(play, into: &perVideo[play.video, default: (0, .max)]) }
-        let countDeltas = perVideo.mapValues(\.plays)
-        let earliest = perVideo.mapValues(\.earliest)
-        do {
-            try store.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest))
-        } catch {
-            warn("\(error); requeueing the batch")
-            counterState.withLock { $0.commitFailures += 1 }
-            // What this chunk would have FIN'd: counted before (FIN it anyway), or requeue it.
-            let settled = finish.map(Set.init)
-            for (index, message) in chunk where settled[index].contains(message.id) {
-                if message.attempts > 1, alreadyCommitted.contains(MessageKey(message)) {
-                    deliveries[index].finish(message.id)
-                } else {
-                    deliveries[index].requeue(message)
-                }
-            }
-            return false
-        }
-        if delayFIN, finDelay > .zero { try? await Task.sleep(for: finDelay) }
-        // Committed: acknowledge the chunk so nsqd sends more while the rest is processed.
-        for (index, ids) in finish.enumerated() where !ids.isEmpty {
-            deliveries[index].finish(ids)
-        }
-        batch.append(contentsOf: plays)
-        return true
-    }
+        func warn(_ message: String) { session.warn(message) }
 
-    private static func count(_ play: Play, into entry: inout (plays: Int, earliest: WallNanoseconds)) {
-        entry.plays += 1
-        entry.earliest = min(entry.earliest, play.queuedAt)
+        /// Calls `body` once per delivery that `refs` name, with their positions in it, in order.
+        private func forEachDelivery(of refs: [MessageRef], _ body: (NSQDelivery, [Int]) -> Void) {
+            var positions: [[Int]] = Array(repeating: [], count: deliveries.count)
+            for ref in refs { positions[ref.delivery].append(ref.message) }
+            for (index, list) in positions.enumerated() where !list.isEmpty { body(deliveries[index], list) }
+        }
     }
 
     /// Publishes a dead letter for each message the consumer gave up on (already FIN'd by the consumer).
     private func deadLetterGiveUps() async {
         for await message in giveUps {
             // Counted before (committed, FIN lost) and redelivered since: nothing to dead-letter.
-            if (try? store.alreadyCommitted([MessageKey(message)]).isEmpty) == false {
+            let committed = (try? store.alreadyCommitted([MessageKey(message)]).isEmpty) == false
+            guard
+                let letter = IngestDecision.giveUp(
+                    message, committed: committed, maxAttempts: consumer.configuration.maxAttempts)
+            else {
                 counterState.withLock { $0.duplicatesSkipped += 1 }
                 continue
             }
-            let letter = DeadLetter(
-                message: message, reason: DeadLetter.maxAttemptsReason,
-                detail: "delivered \(message.attempts) times, more than max attempts \(consumer.configuration.maxAttempts)")
             do {
                 try await deadLetters.publish([letter])
                 counterState.withLock {
@@ -464,12 +411,12 @@ final class ProcessorSession: Sendable {
     }
 
     /// Reports the first few invalid messages, then every 1000th, so garbage cannot flood the terminal.
-    private func reportInvalid(_ message: NSQMessage, _ rejection: PlayMessageRejection) {
+    private func reportInvalid(_ id: NSQMessageID, _ rejection: PlayMessageRejection) {
         let seen = invalidReports.withLock { count -> Int in
             count += 1
             return count
         }
         guard seen <= 5 || seen % 1000 == 0 else { return }
-        warn("invalid message \(message.id) (\(seen) so far): \(rejection)")
+        warn("invalid message \(id) (\(seen) so far): \(rejection)")
     }
 }
