@@ -130,6 +130,42 @@ struct ProbeCommand: ShellCommand {
     }
 }
 
+/// A command that has done its work when Ctrl-C comes: it prints, then the interrupt arrives before it returns
+/// (what a SIGINT sent right after a piped command's answer meets).
+struct AnswerThenInterruptedCommand: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "answer-then-interrupted")
+    func run(in shell: ShellContext) async throws {
+        shell.out.print("answer")
+        shell.interrupts.interrupt()
+    }
+}
+
+/// The same, for a command whose way to end is Ctrl-C.
+struct EndsOnInterruptCommand: ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "ends-on-interrupt")
+    static var endsOnInterrupt: Bool { true }
+    func run(in shell: ShellContext) async throws {
+        shell.interrupts.interrupt()
+    }
+}
+
+@Suite struct LateInterruptTests {
+    @Test func anInterruptAsACommandFinishesIsNotLost() async {
+        let captured = CapturedShell()
+        captured.shell.commands.register(AnswerThenInterruptedCommand.self)
+        #expect(await captured.shell.execute(["answer-then-interrupted"]) == .interrupted)
+        #expect(captured.out.text == "answer\n")
+        // Taken once: the next command runs undisturbed.
+        #expect(await captured.shell.execute(["echo", "next"]) == .success)
+    }
+
+    @Test func aCommandThatEndsOnInterruptSucceeds() async {
+        let captured = CapturedShell()
+        captured.shell.commands.register(EndsOnInterruptCommand.self)
+        #expect(await captured.shell.execute(["ends-on-interrupt"]) == .success)
+    }
+}
+
 @Suite struct InterruptControllerTests {
     @Test func effectsFollowTheMode() {
         let controller = InterruptController()

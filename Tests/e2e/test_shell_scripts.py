@@ -235,6 +235,32 @@ def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin,
         process.stdin.close()
 
 
+def test_sigint_right_after_an_answer_is_never_lost(playcount_bin, tmp_path):
+    """Issue 11's reproduction: SIGINT sent the moment a piped command's answer is read used to be taken as
+    cancelling that (already finished) command, and the shell went on waiting for stdin. 40 tries, none lost."""
+    lost = []
+    for attempt in range(40):
+        process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=isolated_env(tmp_path))
+        try:
+            process.stdin.write(b"echo ready\n")
+            process.stdin.flush()
+            assert process.stdout.readline() == b"ready\n"
+            process.send_signal(signal.SIGINT)
+            try:
+                code = process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
+            if code != 130:
+                lost.append((attempt, code))
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdin.close()
+    assert lost == [], f"SIGINT lost (attempt, exit status): {lost}"
+
+
 def test_piped_commands_run_as_they_arrive(playcount_bin, tmp_path):
     process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=isolated_env(tmp_path))

@@ -107,14 +107,15 @@ public final class CommandRegistry: Sendable {
         public let type: any ShellCommand.Type
         public let name: String
         public let aliases: [String]
-        /// Built when completion asks, not at registration: describing every command costs ~10 ms of startup,
-        /// and a script or `serve` never completes a word.
-        var spec: CommandSpec { CommandSpec.of(type) }
     }
 
     private struct State {
         var entries: [Entry] = []
         var byName: [String: Int] = [:]
+        /// Completion descriptions by command name, built by ``describeForCompletion()`` or on first use, not
+        /// at registration: describing every command costs ~4 ms of each start, and a script or `serve` never
+        /// completes a word.
+        var specs: [String: CommandSpec] = [:]
     }
 
     private let state = Locked(State())
@@ -127,6 +128,7 @@ public final class CommandRegistry: Sendable {
         let name = type._commandName
         let entry = Entry(type: type, name: name, aliases: type.configuration.aliases)
         state.withLock { state in
+            state.specs[name] = nil
             if let existing = state.byName[name] {
                 state.entries[existing] = entry
             } else {
@@ -135,6 +137,20 @@ public final class CommandRegistry: Sendable {
             let index = state.byName[name] ?? state.entries.count - 1
             for key in [name] + entry.aliases { state.byName[key] = index }
         }
+    }
+
+    /// Describes every command for completion now: an interactive shell calls it before its first prompt, so
+    /// Tab never waits for it.
+    public func describeForCompletion() {
+        for entry in entries { _ = spec(of: entry) }
+    }
+
+    /// What completion knows of `entry`'s options, arguments and subcommands.
+    func spec(of entry: Entry) -> CommandSpec {
+        if let known = state.withLock({ $0.specs[entry.name] }) { return known }
+        let spec = CommandSpec.of(entry.type)
+        state.withLock { $0.specs[entry.name] = spec }
+        return spec
     }
 
     /// The command called `name` (or with that alias), or nil.

@@ -14,10 +14,16 @@ public protocol ShellCommand: ParsableCommand, Sendable {
     /// Completion candidates for a word this command's definition cannot describe (for example the names of
     /// settings). Return nil to use the definition-driven completion; return `[]` to offer nothing.
     static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]?
+
+    /// True for a command whose way to end is Ctrl-C (`serve` stops gracefully on it): when it returns normally
+    /// after one, it succeeded. For every other command a Ctrl-C that comes while it finishes still interrupts
+    /// (a script then ends with status 130), even if the command had done its work.
+    static var endsOnInterrupt: Bool { get }
 }
 
 extension ShellCommand {
     public static func completions(for request: CompletionRequest, in shell: ShellContext) -> [String]? { nil }
+    public static var endsOnInterrupt: Bool { false }
 }
 
 /// The command line being completed, as seen by `ShellCommand.completions(for:in:)`.

@@ -27,7 +27,7 @@ public struct Completer: Sendable {
         guard let name = words.first else { return matching(shell.commands.allNames) }
         guard let entry = shell.commands.entry(named: name) else { return .words([]) }
         var arguments = Array(words.dropFirst())
-        var spec = entry.spec
+        var spec = shell.commands.spec(of: entry)
         var descended = false
         while let first = arguments.first, let subcommand = spec.subcommands[first] {
             spec = subcommand

@@ -10,6 +10,7 @@ struct InteractiveShell {
 
     /// Runs until the user leaves; returns the exit status (`quit CODE`, else 0).
     func run() async -> Int32 {
+        shell.commands.describeForCompletion()
         let editor = LineEditor(completer: Completer(shell: shell))
         var lines = history?.load() ?? []
         for line in lines { editor.addHistory(line) }

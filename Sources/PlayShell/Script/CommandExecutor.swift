@@ -44,7 +44,9 @@ extension ShellContext {
             } onCancel: {
                 task.cancel()
             }
-            _ = interrupts.takeInterrupted()
+            // A Ctrl-C that came as the command finished (its answer printed, its task not yet ended) was
+            // meant for the run: dropping it here would leave a script waiting on stdin (issue 11).
+            if interrupts.takeInterrupted(), !entry.type.endsOnInterrupt { return .interrupted }
             return .success
         } catch {
             if interrupts.takeInterrupted() || error is CancellationError { return .interrupted }

@@ -196,6 +196,8 @@ struct ServeCommand: ShellCommand {
             window floor, a per-video second bound that costs tens of MB with a million videos.
             """)
 
+    static var endsOnInterrupt: Bool { true }
+
     func run(in shell: ShellContext) async throws {
         if shell.app.session == nil { try await StartCommand.start(in: shell, headless: true) }
         shell.app.installTerminationHandler(in: shell)
