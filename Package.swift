@@ -59,6 +59,15 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // The running pipeline, without a face: NSQ consumer → ingest (exactly-once commit, FIN) → processor →
+        // client, with dead letters, receipts and the embedded broker. The shell, `serve` and tests drive it.
+        .target(
+            name: "PlayService",
+            dependencies: [
+                "NSQ", "NSQBroker", "PlayCounts", "PlayState",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
         .systemLibrary(
             name: "CEditLine",
@@ -76,6 +85,7 @@ let package = Package(
                 "NSQ",
                 "NSQBroker",
                 "PlayCounts",
+                "PlayService",
                 "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -103,8 +113,9 @@ let package = Package(
         ),
         .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
         .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PlayShellTests", dependencies: ["PlayShell", "PlayService", "PlayCounts"]),
         .testTarget(
-            name: "PlayShellTests",
-            dependencies: ["PlayShell", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio")]),
+            name: "PlayServiceTests",
+            dependencies: ["PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )

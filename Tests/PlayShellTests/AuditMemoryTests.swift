@@ -2,6 +2,7 @@ import Foundation
 import PlayCounts
 import Testing
 
+@testable import PlayService
 @testable import PlayShell
 
 /// The `audit-memory` setting and the bounded records `audit` reads without files.

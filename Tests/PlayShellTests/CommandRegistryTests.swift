@@ -1,6 +1,7 @@
 import ArgumentParser
 import Testing
 
+@testable import PlayService
 @testable import PlayShell
 
 /// A command defined only for these tests: options, an enumerable argument and a file option.

@@ -3,13 +3,14 @@ import NIOCore
 import NSQ
 import NSQBroker
 import PlayCounts
+import PlayService
 
 /// The app the shell drives: the embedded broker, the running processor, producers, and what was seeded
 /// (for `expect counts == seeded`). One per shell, in `shell.app`.
 final class PlaycountApp: Sendable {
     let broker = EmbeddedBroker()
-    private let currentSession = Locked<ProcessorSession?>(nil)
-    private let lastSession = Locked<ProcessorSession?>(nil)
+    private let currentSession = Locked<PlayPipeline?>(nil)
+    private let lastSession = Locked<PlayPipeline?>(nil)
     private let producers = Locked<[String: NSQProducer]>([:])
     private let expected = Locked<[VideoID: Int]>([:])
 
@@ -63,12 +64,12 @@ final class PlaycountApp: Sendable {
     // MARK: The processor
 
     /// The running processor, if `start` was given and not yet `stop`.
-    var session: ProcessorSession? { currentSession.current }
+    var session: PlayPipeline? { currentSession.current }
 
     /// The running processor, or the last one stopped (for `stats`, `audit` and `counts` after `stop`).
-    var latestSession: ProcessorSession? { currentSession.current ?? lastSession.current }
+    var latestSession: PlayPipeline? { currentSession.current ?? lastSession.current }
 
-    func setSession(_ session: ProcessorSession) throws {
+    func setSession(_ session: PlayPipeline) throws {
         try currentSession.withLock { current in
             if current != nil { throw ShellError("the processor is already running ('stop' first)") }
             current = session
@@ -80,8 +81,8 @@ final class PlaycountApp: Sendable {
     ///
     /// A client that keeps refusing calls would make the final publish wait forever, so after `timeout` the stop
     /// gives up on it and throws; the counts not delivered stay in the state file (with `--state PATH`).
-    func stopSession(timeout: Duration = .seconds(30)) async throws -> ProcessorSession? {
-        guard let session = currentSession.withLock({ current -> ProcessorSession? in
+    func stopSession(timeout: Duration = .seconds(30)) async throws -> PlayPipeline? {
+        guard let session = currentSession.withLock({ current -> PlayPipeline? in
             defer { current = nil }
             return current
         }) else { return nil }
@@ -178,13 +179,13 @@ extension ShellContext {
     }
 
     /// The running processor, or a clear error.
-    func runningSession() throws -> ProcessorSession {
+    func runningSession() throws -> PlayPipeline {
         guard let session = app.session else { throw ShellError("the processor is not running ('start' first)") }
         return session
     }
 
     /// The running or last processor, or a clear error.
-    func latestSession() throws -> ProcessorSession {
+    func latestSession() throws -> PlayPipeline {
         guard let session = app.latestSession else { throw ShellError("the processor has not run yet ('start' first)") }
         return session
     }

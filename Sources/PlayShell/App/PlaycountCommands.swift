@@ -1,4 +1,5 @@
 import PlayCounts
+import PlayService
 
 /// Registers the app's commands, settings and `expect` figures in a shell.
 public enum PlaycountCommands {

@@ -1,3 +1,5 @@
+import PlayService
+
 /// The commands the shell knows, looked up by name or alias.
 ///
 /// # Extending the shell

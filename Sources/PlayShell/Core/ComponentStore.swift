@@ -1,3 +1,5 @@
+import PlayService
+
 /// A key for `ComponentStore`: the type of the value it holds.
 public protocol ComponentKey {
     associatedtype Value: Sendable

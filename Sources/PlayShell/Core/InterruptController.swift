@@ -1,3 +1,5 @@
+import PlayService
+
 /// Decides what Ctrl-C means right now: cancel the running command, abandon the prompt's line, or (with
 /// nothing running in a script) stop the program.
 final class InterruptController: Sendable {

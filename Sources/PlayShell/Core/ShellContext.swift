@@ -1,4 +1,5 @@
 import Foundation
+import PlayService
 
 /// Everything a command can reach while it runs: output writers, settings, figures, commands, the app's
 /// components, and where in a script the current line came from. One per shell session; shared by

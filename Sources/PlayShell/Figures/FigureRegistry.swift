@@ -1,3 +1,5 @@
+import PlayService
+
 /// Named figures that `expect SUBJECT OP VALUE` can check. Modules register providers; settings are
 /// subjects automatically (see `ExpectCommand`). Names may contain several words (`audit ok`).
 public final class FigureRegistry: Sendable {

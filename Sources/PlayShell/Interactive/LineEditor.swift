@@ -1,6 +1,7 @@
 import CEditLine
 import CEditLineShim
 import Foundation
+import PlayService
 
 /// The libedit prompt: line editing, history and Tab completion. Only used when stdin and stdout are
 /// terminals. There is one per process (libedit's state is global).

@@ -1,4 +1,5 @@
 import Foundation
+import PlayService
 
 /// Where a shell stream's text goes: a file descriptor in the real program, a buffer in tests.
 public protocol TextSink: Sendable {

@@ -1,3 +1,5 @@
+import PlayService
+
 /// The shell's typed settings: definitions registered by modules at start-up, and their current values.
 /// Thread-safe; values are read by commands while they run.
 public final class SettingsRegistry: Sendable {

@@ -3,6 +3,7 @@ import Foundation
 import NSQ
 import PlayCounts
 import PlayState
+import PlayService
 
 /// `start`: connects the processor to NSQ and starts counting and publishing.
 struct StartCommand: ShellCommand {
@@ -73,14 +74,14 @@ struct StartCommand: ShellCommand {
         } catch let error as PlayStateStoreError {
             throw ShellError("state: \(error)")
         }
-        var sessionConfiguration = ProcessorSession.Configuration(
+        var sessionConfiguration = PlayPipeline.Configuration(
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
             client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
         }
-        let session = ProcessorSession(sessionConfiguration)
+        let session = PlayPipeline(sessionConfiguration)
         let auditLimit = settings[.auditMemory].playLimit(headless: headless)
         session.receipts.keepInMemory(atMost: auditLimit)
         session.client.keepInMemory(atMost: auditLimit)

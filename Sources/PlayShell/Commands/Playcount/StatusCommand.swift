@@ -3,6 +3,7 @@ import Foundation
 import NSQ
 import NSQBroker
 import PlayCounts
+import PlayService
 
 /// `status`: processor state, NSQ connections and queue depth, held videos, client health.
 struct StatusCommand: ShellCommand {

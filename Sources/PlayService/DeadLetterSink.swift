@@ -4,12 +4,12 @@ import NSQ
 /// Publishes dead letters (see `DeadLetter`) to the dead-letter topic on the nsqd the processor consumes from.
 /// The producer is found on first use, so a processor that only knows lookupd starts before any nsqd has
 /// the topic.
-final class DeadLetterSink: Sendable {
-    let topic: String
+public final class DeadLetterSink: Sendable {
+    public let topic: String
     private let findProducer: @Sendable () async throws -> NSQProducer
     private let producer = Locked<NSQProducer?>(nil)
 
-    init(topic: String, findProducer: @escaping @Sendable () async throws -> NSQProducer) {
+    public init(topic: String, findProducer: @escaping @Sendable () async throws -> NSQProducer) {
         self.topic = topic
         self.findProducer = findProducer
     }

@@ -4,7 +4,7 @@ import PlayCounts
 import PlayState
 import Testing
 
-@testable import PlayShell
+@testable import PlayService
 
 /// The exactly-once rules of ingest, read as a specification: what one chunk of a read batch counts, skips,
 /// dead-letters, commits, FINs and requeues, given what the store already holds (``ChunkIngest`` over

@@ -8,33 +8,33 @@ import PlayCounts
 /// calls of a run that fits `audit-memory` plays fit the same budget. The last counts (one entry per video,
 /// what `counts` and `expect counts == seeded` read) are kept unless the budget is 0: a hash table of every
 /// video, about 48 MiB at 1,000,000 videos, that a headless `serve` never reads.
-final class RecordingPublishClient: PublishClient {
+public final class RecordingPublishClient: PublishClient {
     private struct State {
         var calls: KeptRecords<PublishCall>
         var lastCounts: [VideoID: Int]? = [:]
     }
 
-    let inner: any PublishClient
+    public let inner: any PublishClient
     private let state: Locked<State>
 
     /// - Parameter limit: the most video counts (summed over calls) kept in memory for `audit`; 0 keeps none.
-    init(_ inner: any PublishClient, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
+    public init(_ inner: any PublishClient, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
         self.inner = inner
         self.state = Locked(State(calls: KeptRecords(limit: limit)))
     }
 
     /// Changes how many video counts are kept in memory (0: no calls, no last counts); call it before the
     /// first call.
-    func keepInMemory(atMost limit: Int) {
+    public func keepInMemory(atMost limit: Int) {
         state.withLock { state in
             state.calls = KeptRecords(limit: limit)
             state.lastCounts = limit > 0 ? [:] : nil
         }
     }
 
-    var description: String { inner.description }
+    public var description: String { inner.description }
 
-    func publish(_ call: PublishCall) async throws {
+    public func publish(_ call: PublishCall) async throws {
         try await inner.publish(call)
         state.withLock { state in
             if state.lastCounts != nil {
@@ -45,8 +45,8 @@ final class RecordingPublishClient: PublishClient {
     }
 
     /// The calls the client accepted, in order; or why they were not kept in memory.
-    var calls: Result<[PublishCall], KeptRecordsShortfall> { state.withLock { $0.calls.kept } }
+    public var calls: Result<[PublishCall], KeptRecordsShortfall> { state.withLock { $0.calls.kept } }
 
     /// The last count the client was shown for each video; nil when they were not kept (`audit-memory` 0).
-    var lastCounts: [VideoID: Int]? { state.withLock { $0.lastCounts } }
+    public var lastCounts: [VideoID: Int]? { state.withLock { $0.lastCounts } }
 }

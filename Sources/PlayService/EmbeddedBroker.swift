@@ -3,15 +3,17 @@ import NSQBroker
 
 /// The in-process nsqd-compatible broker: started by `broker start`, or on demand by the first command that
 /// needs NSQ when no `nsqd-tcp-address` or `lookupd-http-address` is set.
-final class EmbeddedBroker: Sendable {
+public final class EmbeddedBroker: Sendable {
     private let broker = Locked<NSQBroker?>(nil)
 
+    public init() {}
+
     /// The running broker, if any.
-    var running: NSQBroker? { broker.current }
+    public var running: NSQBroker? { broker.current }
 
     /// Starts a broker on `host`, `tcpPort` and `httpPort` (0 picks free ports) unless one runs already.
     @discardableResult
-    func start(host: String = "127.0.0.1", tcpPort: Int = 0, httpPort: Int = 0) async throws -> NSQBroker {
+    public func start(host: String = "127.0.0.1", tcpPort: Int = 0, httpPort: Int = 0) async throws -> NSQBroker {
         if let existing = running { return existing }
         let candidate = NSQBroker(configuration: NSQBrokerConfiguration(host: host, tcpPort: tcpPort, httpPort: httpPort))
         try await candidate.start()
@@ -28,7 +30,7 @@ final class EmbeddedBroker: Sendable {
     }
 
     /// Stops the broker (its queues are in memory and are lost).
-    func stop() async throws {
+    public func stop() async throws {
         guard let running = broker.withLock({ current -> NSQBroker? in
             defer { current = nil }
             return current
@@ -39,7 +41,7 @@ final class EmbeddedBroker: Sendable {
 
 extension NSQBroker {
     /// `127.0.0.1:PORT` of the TCP listener.
-    var tcpAddressText: String { "\(configuration.host):\(tcpPort ?? 0)" }
+    public var tcpAddressText: String { "\(configuration.host):\(tcpPort ?? 0)" }
     /// `127.0.0.1:PORT` of the HTTP listener (nsqd's API and the lookupd endpoints).
-    var httpAddressText: String { "\(configuration.host):\(httpPort ?? 0)" }
+    public var httpAddressText: String { "\(configuration.host):\(httpPort ?? 0)" }
 }

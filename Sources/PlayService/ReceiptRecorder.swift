@@ -2,7 +2,7 @@ import PlayCounts
 
 /// Keeps what the processor received — in memory for `audit` (at most `audit-memory` plays, about 32 bytes
 /// each), and in the `record` file when one is set (the replayable receipt log, unbounded).
-final class ReceiptRecorder: Sendable {
+public final class ReceiptRecorder: Sendable {
     /// One read batch's plays as handed to the processor: a slice of its array, so keeping them copies
     /// nothing; `records` turns them into receipts when `audit` asks.
     private struct KeptBatch: Sendable {
@@ -29,28 +29,28 @@ final class ReceiptRecorder: Sendable {
     private let batchOffset: Int
 
     /// - Parameter limit: the most plays kept in memory for `audit`; 0 keeps none.
-    init(file: ReceiptLogFile?, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
+    public init(file: ReceiptLogFile?, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
         self.file = file
         self.batchOffset = file?.resumePoint?.lastBatch ?? 0
         self.state = Locked(State(records: KeptRecords(limit: limit), origin: file?.resumePoint?.origin))
     }
 
     /// Changes how many plays are kept in memory; call it before the first play is recorded.
-    func keepInMemory(atMost limit: Int) {
+    public func keepInMemory(atMost limit: Int) {
         state.withLock { $0.records = KeptRecords(limit: limit) }
     }
 
     /// True when a `record` file is set.
-    var writesFile: Bool { file != nil }
+    public var writesFile: Bool { file != nil }
 
     /// The most plays kept in memory.
-    var memoryLimit: Int { state.withLock { $0.records.limit } }
+    public var memoryLimit: Int { state.withLock { $0.records.limit } }
 
     /// Writes plays of read batch `batch` to the `record` file *before* they are committed, each with the id
     /// of the message it came in (`messageIDs`, in the same order). A crash between this and the commit
     /// cannot leave a counted play out of the file: the play is delivered again, written again under the
     /// same message, and `audit` counts it once.
-    func writeAhead(_ plays: [Play], messageIDs: [String], batch: Int) {
+    public func writeAhead(_ plays: [Play], messageIDs: [String], batch: Int) {
         precondition(messageIDs.count == plays.count, "one message id per play")
         guard let file, !plays.isEmpty else { return }
         let origin = state.withLock { $0.origin(startingAt: plays[0]) }
@@ -61,12 +61,12 @@ final class ReceiptRecorder: Sendable {
 
     /// Keeps a read batch's plays in memory for `audit` once the batch is committed (this run's only, so
     /// without message ids: a batch is committed once).
-    func keep(_ plays: [Play], batch: Int) {
+    public func keep(_ plays: [Play], batch: Int) {
         keep(plays[...], batch: batch)
     }
 
     /// Keeps plays of read batch `batch`: the slice shares its array's storage, nothing is copied.
-    func keep(_ plays: ArraySlice<Play>, batch: Int) {
+    public func keep(_ plays: ArraySlice<Play>, batch: Int) {
         guard let first = plays.first else { return }
         state.withLock { state in
             guard state.records.limit > 0 else { return }
@@ -83,7 +83,7 @@ final class ReceiptRecorder: Sendable {
     }
 
     /// Every play received, in order; or why they were not kept in memory.
-    var records: Result<[ReceiptRecord], KeptRecordsShortfall> {
+    public var records: Result<[ReceiptRecord], KeptRecordsShortfall> {
         let (kept, origin) = state.withLock { ($0.records.kept, $0.origin) }
         return kept.map { batches in
             guard let origin else { return [] }
@@ -91,5 +91,5 @@ final class ReceiptRecorder: Sendable {
         }
     }
 
-    func close() { file?.close() }
+    public func close() { file?.close() }
 }

@@ -35,7 +35,7 @@ struct KeptRecords<Element: Sendable>: Sendable {
 }
 
 /// Why the records of a run cannot be audited from memory.
-enum KeptRecordsShortfall: Error, Sendable, Hashable {
+public enum KeptRecordsShortfall: Error, Sendable, Hashable {
     /// The budget was 0: nothing was kept.
     case notKept
     /// More than `limit` units arrived; what was kept has been released.

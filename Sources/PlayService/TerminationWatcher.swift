@@ -7,10 +7,10 @@ import Foundation
 /// nothing to save). The handler stops the running processor — CLS, settle in-flight messages, commit,
 /// publish what is held — and the embedded broker, then exits with status 0. A second SIGTERM while that
 /// runs exits at once (status 143; see `PlaycountApp.terminate`).
-enum TerminationWatcher {
+public enum TerminationWatcher {
     private static let source = Locked<(any DispatchSourceSignal)?>(nil)
 
-    static func install(onTerminate: @escaping @Sendable () -> Void) {
+    public static func install(onTerminate: @escaping @Sendable () -> Void) {
         source.withLock { source in
             guard source == nil else { return }
             signal(SIGTERM, SIG_IGN)

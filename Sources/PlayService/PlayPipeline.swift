@@ -21,30 +21,44 @@ import PlayState
 ///
 /// Store calls block for one SQLite transaction; they run in the processing task (the cooperative pool),
 /// never on an NIO event loop.
-final class ProcessorSession: Sendable {
-    struct Configuration: Sendable {
-        var consumer: NSQConsumerConfiguration
-        var processor: PlayProcessorConfiguration
-        var client: any PublishClient
-        var receiptFile: ReceiptLogFile?
-        var store: PlayStateStore
-        var deadLetters: DeadLetterSink
-        var warn: @Sendable (String) -> Void
+public final class PlayPipeline: Sendable {
+    public struct Configuration: Sendable {
+        public var consumer: NSQConsumerConfiguration
+        public var processor: PlayProcessorConfiguration
+        public var client: any PublishClient
+        public var receiptFile: ReceiptLogFile?
+        public var store: PlayStateStore
+        public var deadLetters: DeadLetterSink
+        public var warn: @Sendable (String) -> Void
         /// How often committed message ids older than the store's retention are pruned.
-        var pruneInterval: WallNanoseconds = 60 * 1_000_000_000
+        public var pruneInterval: WallNanoseconds = 60 * 1_000_000_000
         /// Fault injection for crash tests only: a pause between a batch's commit and its FIN, widening the
         /// window in which a crash leaves committed messages unacknowledged (redelivered, then skipped as
         /// duplicates). Set from `PLAYCOUNT_TEST_FIN_DELAY_MS`; zero in normal use.
-        var finDelay: Duration = .zero
+        public var finDelay: Duration = .zero
+
+        public init(
+            consumer: NSQConsumerConfiguration, processor: PlayProcessorConfiguration, client: any PublishClient,
+            receiptFile: ReceiptLogFile?, store: PlayStateStore, deadLetters: DeadLetterSink,
+            warn: @escaping @Sendable (String) -> Void
+        ) {
+            self.consumer = consumer
+            self.processor = processor
+            self.client = client
+            self.receiptFile = receiptFile
+            self.store = store
+            self.deadLetters = deadLetters
+            self.warn = warn
+        }
     }
 
-    let consumer: NSQConsumer
-    let processor: PlayProcessor
-    let client: RecordingPublishClient
-    let receipts: ReceiptRecorder
-    let configuration: PlayProcessorConfiguration
-    let store: PlayStateStore
-    let deadLetters: DeadLetterSink
+    public let consumer: NSQConsumer
+    public let processor: PlayProcessor
+    public let client: RecordingPublishClient
+    public let receipts: ReceiptRecorder
+    public let configuration: PlayProcessorConfiguration
+    public let store: PlayStateStore
+    public let deadLetters: DeadLetterSink
     private let inbox: DeliveryInbox
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
@@ -64,7 +78,7 @@ final class ProcessorSession: Sendable {
     private let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
     private let tasks = Locked<(run: Task<Void, Never>, processing: Task<Void, Never>)?>(nil)
 
-    init(_ configuration: Configuration) {
+    public init(_ configuration: Configuration) {
         (handOffs, handOffContinuation) = AsyncStream.makeStream(of: HandOff.self)
         let (giveUps, giveUpContinuation) = AsyncStream.makeStream(of: NSQMessage.self)
         self.giveUps = giveUps
@@ -93,7 +107,7 @@ final class ProcessorSession: Sendable {
 
     /// Resumes from the state store, then connects and starts processing in the background; returns once
     /// the state is loaded. Throws if the store cannot be read.
-    func start() async throws {
+    public func start() async throws {
         let snapshot = try store.load()
         await processor.restore(from: snapshot)
         // Recovered calls (the unacknowledged call, realtime videos left unpublished) are due at once: the
@@ -132,7 +146,7 @@ final class ProcessorSession: Sendable {
 
     /// Graceful stop: CLS and settle in-flight messages, process (commit, FIN) what was read, publish
     /// everything held, close the state store.
-    func stop() async {
+    public func stop() async {
         await consumer.stop()
         guard let tasks = tasks.current else {
             try? store.close()
@@ -146,10 +160,10 @@ final class ProcessorSession: Sendable {
     }
 
     /// True while a batch is being processed or counted, or deliveries wait for it.
-    var isProcessing: Bool { busy.current || handing.current > 0 || inbox.pendingCount > 0 }
+    public var isProcessing: Bool { busy.current || handing.current > 0 || inbox.pendingCount > 0 }
 
     /// Dead letters, skipped duplicates and store failures so far.
-    var counters: SessionCounters { counterState.current }
+    public var counters: SessionCounters { counterState.current }
 
     // MARK: Read batches
 
@@ -233,12 +247,12 @@ final class ProcessorSession: Sendable {
     /// How long catch-up reads back to back in a backlog gather into one read batch: a realtime play read while
     /// catching up waits this long for its call (it has waited in the queue far longer), up to
     /// ``catchUpBatchMaxSpan`` while the batch holds less than a window.
-    static let catchUpBatchSpan: Duration = .milliseconds(50)
+    public static let catchUpBatchSpan: Duration = .milliseconds(50)
     /// The longest a catch-up read batch gathers, well inside the 1 s the audit gives a realtime play.
-    static let catchUpBatchMaxSpan: Duration = .milliseconds(250)
+    public static let catchUpBatchMaxSpan: Duration = .milliseconds(250)
     /// A batch short of a window past ``catchUpBatchSpan`` is handed over once no read came for this long (the
     /// backlog has ended; on a busy machine reads can come tens of milliseconds apart while it has not).
-    static let catchUpQuietGap: Duration = .milliseconds(50)
+    public static let catchUpQuietGap: Duration = .milliseconds(50)
 
     /// A read batch, committed and FIN'd, for the processor to count.
     private struct HandOff: Sendable {
@@ -326,18 +340,18 @@ final class ProcessorSession: Sendable {
     }
 
     /// Messages per commit (and FIN) within a read batch.
-    static let commitChunkSize = 512
+    public static let commitChunkSize = 512
 
     /// ``ChunkIngest``'s effects for one read batch: the session's store, dead-letter sink and receipt file,
     /// and the deliveries' connections.
     private struct SessionIngestEffects: IngestEffects {
-        let session: ProcessorSession
+        let session: PlayPipeline
         let deliveries: [NSQDelivery]
         let batchNumber: Int
         /// The crash tests' fault-injection pause (`finDelay`) applies once per read batch, before its first FIN.
         private let delayPending = Locked(true)
 
-        init(session: ProcessorSession, deliveries: [NSQDelivery], batchNumber: Int) {
+        init(session: PlayPipeline, deliveries: [NSQDelivery], batchNumber: Int) {
             self.session = session
             self.deliveries = deliveries
             self.batchNumber = batchNumber
