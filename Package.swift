@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
@@ -26,6 +27,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The embedded nsqd-compatible broker (TCP protocol V2 + HTTP API + lookupd endpoints).
@@ -66,6 +68,7 @@ let package = Package(
             dependencies: [
                 "NSQ", "NSQBroker", "PlayCounts", "PlayState",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
@@ -88,6 +91,7 @@ let package = Package(
                 "PlayService",
                 "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "playcount", dependencies: ["PlayShell"]),
@@ -113,9 +117,14 @@ let package = Package(
         ),
         .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
         .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PlayShellTests", dependencies: ["PlayShell", "PlayService", "PlayCounts"]),
+        .testTarget(
+            name: "PlayShellTests",
+            dependencies: ["PlayShell", "PlayService", "PlayCounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "PlayServiceTests",
-            dependencies: ["PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ]
 )

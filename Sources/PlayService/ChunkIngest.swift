@@ -1,3 +1,4 @@
+import Logging
 import NSQ
 import PlayCounts
 import PlayState
@@ -18,7 +19,8 @@ protocol IngestEffects {
     func finish(_ refs: [MessageRef]) async
     /// Gives messages back to nsqd for redelivery.
     func requeue(_ refs: [MessageRef])
-    func warn(_ message: String)
+    /// Where warnings about the chunk go.
+    var logger: Logger { get }
 }
 
 /// Carries out the ``IngestDecision`` for one chunk of a read batch, in the order that makes counting exactly
@@ -56,7 +58,7 @@ struct ChunkIngest {
         do {
             committedBefore = try effects.alreadyCommitted(IngestDecision.redeliveredKeys(chunk, of: messages))
         } catch {
-            effects.warn("\(error); requeueing the batch")
+            effects.logger.error("cannot look up redelivered messages: \(error); requeueing the batch")
             effects.requeue(chunk)
             outcome.committed = false
             return outcome
@@ -76,9 +78,9 @@ struct ChunkIngest {
                 keys.append(contentsOf: decision.invalid.lazy.map(\.key))
                 finish.append(contentsOf: decision.invalid.lazy.map(\.ref))
             } catch {
-                effects.warn(
-                    "cannot publish \(decision.invalid.count) dead letter(s) to \(effects.deadLetterDestination): \(error); "
-                        + "requeueing them")
+                effects.logger.error(
+                    "cannot publish \(decision.invalid.count) dead letter(s): \(error); requeueing them",
+                    metadata: ["topic": "\(effects.deadLetterDestination)"])
                 outcome.deadLetterFailures = decision.invalid.count
                 effects.requeue(decision.invalid.map(\.ref))
             }
@@ -97,7 +99,7 @@ struct ChunkIngest {
         do {
             try effects.commit(BatchCommit(messages: keys, countDeltas: countDeltas, earliestUnpublished: earliest))
         } catch {
-            effects.warn("\(error); requeueing the batch")
+            effects.logger.error("cannot commit: \(error); requeueing the batch")
             if !decision.committedBefore.isEmpty { await effects.finish(decision.committedBefore) }
             effects.requeue(finish)
             outcome.committed = false

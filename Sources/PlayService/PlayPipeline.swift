@@ -1,3 +1,4 @@
+import Logging
 import NSQ
 import PlayCounts
 import PlayState
@@ -29,7 +30,8 @@ public final class PlayPipeline: Sendable {
         public var receiptFile: ReceiptLogFile?
         public var store: PlayStateStore
         public var deadLetters: DeadLetterSink
-        public var warn: @Sendable (String) -> Void
+        /// Warnings and errors of the run (a store that fails, dead letters that cannot be published, …).
+        public var logger: Logger
         /// How often committed message ids older than the store's retention are pruned.
         public var pruneInterval: WallNanoseconds = 60 * 1_000_000_000
         /// Fault injection for crash tests only: a pause between a batch's commit and its FIN, widening the
@@ -40,7 +42,7 @@ public final class PlayPipeline: Sendable {
         public init(
             consumer: NSQConsumerConfiguration, processor: PlayProcessorConfiguration, client: any PublishClient,
             receiptFile: ReceiptLogFile?, store: PlayStateStore, deadLetters: DeadLetterSink,
-            warn: @escaping @Sendable (String) -> Void
+            logger: Logger
         ) {
             self.consumer = consumer
             self.processor = processor
@@ -48,7 +50,7 @@ public final class PlayPipeline: Sendable {
             self.receiptFile = receiptFile
             self.store = store
             self.deadLetters = deadLetters
-            self.warn = warn
+            self.logger = logger
         }
     }
 
@@ -62,7 +64,7 @@ public final class PlayPipeline: Sendable {
     private let inbox: DeliveryInbox
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
-    private let warn: @Sendable (String) -> Void
+    private let logger: Logger
     private let pruneInterval: WallNanoseconds
     private let finDelay: Duration
     /// The consumer's max-in-flight: the RDY window a catch-up read batch gathers (see ``gatheringWait``).
@@ -91,7 +93,7 @@ public final class PlayPipeline: Sendable {
         consumerConfiguration.pauseReadingAfterDelivery = true
         self.consumer = NSQConsumer(
             configuration: consumerConfiguration, onGiveUp: { giveUpContinuation.yield($0) },
-            onDelivery: { inbox.append($0) }, onWarning: configuration.warn)
+            onDelivery: { inbox.append($0) }, logger: configuration.logger)
         self.client = RecordingPublishClient(configuration.client)
         self.store = configuration.store
         self.processor = PlayProcessor(
@@ -99,7 +101,7 @@ public final class PlayPipeline: Sendable {
         self.receipts = ReceiptRecorder(file: configuration.receiptFile)
         self.configuration = configuration.processor
         self.deadLetters = configuration.deadLetters
-        self.warn = configuration.warn
+        self.logger = configuration.logger
         self.pruneInterval = configuration.pruneInterval
         self.finDelay = configuration.finDelay
         self.readWindow = configuration.consumer.maxInFlight
@@ -125,7 +127,7 @@ public final class PlayPipeline: Sendable {
                     do {
                         try await self.consumer.run()
                     } catch {
-                        self.warn("consumer stopped: \(error)")
+                        self.logger.error("consumer stopped: \(error)")
                     }
                     // Every connection is closed: no delivery can follow.
                     self.inbox.finish()
@@ -140,7 +142,7 @@ public final class PlayPipeline: Sendable {
         // A script publishes right after `start`: return once nsqd will push to us, so those plays are
         // consumed (bounded: an nsqd that is down is retried in the background meanwhile).
         if await !consumer.waitUntilSubscribed(timeout: .seconds(5)) {
-            warn("not yet subscribed to every nsqd after 5 s; still trying in the background")
+            logger.warning("not yet subscribed to every nsqd after 5 s; still trying in the background")
         }
     }
 
@@ -156,7 +158,7 @@ public final class PlayPipeline: Sendable {
         await processor.stop()
         await tasks.run.value
         receipts.close()
-        do { try store.close() } catch { warn("\(error)") }
+        do { try store.close() } catch { logger.error("cannot close the state store: \(error)") }
     }
 
     /// True while a batch is being processed or counted, or deliveries wait for it.
@@ -220,7 +222,7 @@ public final class PlayPipeline: Sendable {
             let now = clock.now()
             if now - lastPrune >= pruneInterval {
                 lastPrune = now
-                do { try store.prune(now: now) } catch { warn("\(error)") }
+                do { try store.prune(now: now) } catch { logger.error("cannot prune committed message ids: \(error)") }
             }
             // A batch still gathering reads is not yet with the processor: still busy.
             busy.withLock { $0 = open != nil }
@@ -389,7 +391,7 @@ public final class PlayPipeline: Sendable {
             for ref in refs { deliveries[ref.delivery].requeue(deliveries[ref.delivery].messages[ref.message]) }
         }
 
-        func warn(_ message: String) { session.warn(message) }
+        var logger: Logger { session.logger }
 
         /// Calls `body` once per delivery that `refs` name, with their positions in it, in order.
         private func forEachDelivery(of refs: [MessageRef], _ body: (NSQDelivery, [Int]) -> Void) {
@@ -419,7 +421,9 @@ public final class PlayPipeline: Sendable {
                 }
             } catch {
                 counterState.withLock { $0.deadLetterFailures += 1 }
-                warn("cannot publish the dead letter of message \(message.id) to \(deadLetters.topic): \(error)")
+                logger.error(
+                    "cannot publish the dead letter of a message given up on: \(error)",
+                    metadata: ["message_id": "\(message.id)", "topic": "\(deadLetters.topic)"])
             }
         }
     }
@@ -431,6 +435,8 @@ public final class PlayPipeline: Sendable {
             return count
         }
         guard seen <= 5 || seen % 1000 == 0 else { return }
-        warn("invalid message \(id) (\(seen) so far): \(rejection)")
+        logger.warning(
+            "invalid message \(id) (\(seen) so far): \(rejection)",
+            metadata: ["message_id": "\(id)", "reason": "\(rejection.reason.rawValue)"])
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NSQ
 import PlayCounts
@@ -186,7 +187,9 @@ final class RecordingEffects: IngestEffects, @unchecked Sendable {
     private(set) var commits: [BatchCommit] = []
     private(set) var finished: Set<MessageRef> = []
     private(set) var requeued: Set<MessageRef> = []
-    private(set) var warnings: [String] = []
+    /// What was logged at warning level or above.
+    var warnings: [String] { logged.withLock { $0 } }
+    private let logged = Locked<[String]>([])
     /// The order of the effects that matter: "dead letters", "commit", "finish".
     private(set) var log: [String] = []
 
@@ -226,5 +229,20 @@ final class RecordingEffects: IngestEffects, @unchecked Sendable {
 
     func requeue(_ refs: [MessageRef]) { requeued.formUnion(refs) }
 
-    func warn(_ message: String) { warnings.append(message) }
+    var logger: Logger {
+        let logged = self.logged
+        return Logger(label: "test") { _ in RecordingLogHandler(logged: logged) }
+    }
+}
+
+/// Keeps the messages of warnings and errors.
+struct RecordingLogHandler: LogHandler {
+    let logged: Locked<[String]>
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { logged.withLock { $0.append("\(event.message)") } }
 }

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -24,7 +25,7 @@ public final class NSQConsumer: Sendable {
     private let continuation: AsyncStream<NSQDelivery>.Continuation
     private let onGiveUp: @Sendable (NSQMessage) -> Void
     private let onDelivery: (@Sendable (NSQDelivery) -> Void)?
-    private let onWarning: @Sendable (String) -> Void
+    private let logger: Logger
     private let shared = NIOLockedValueBox(Shared())
     private let readyLock = NIOLock()
     private let events: AsyncStream<Event>
@@ -41,7 +42,7 @@ public final class NSQConsumer: Sendable {
         var handle: NSQConnectionHandle?
         var maxReadyCount = 0
         var everConnected = false
-        /// A failure of this connection was reported through `onWarning` (reported once, not per retry).
+        /// A failure of this connection was reported through the logger (reported once, not per retry).
         var warned = false
     }
 
@@ -67,20 +68,21 @@ public final class NSQConsumer: Sendable {
     ///   - onDelivery: when given, every delivery is handed to it on its connection's event loop, in the
     ///     order read, instead of going through `deliveries` (which then just finishes when `run()` returns).
     ///     It saves a task hop per read burst; it must not block.
-    ///   - onWarning: told, once per connection, when a connection keeps failing in a way a person should know
-    ///     about (nsqd refusing the catch-up connection's buffer settings, say); reading goes on meanwhile.
+    ///   - logger: told (a warning, once per connection) when a connection keeps failing in a way a person
+    ///     should know about (nsqd refusing the catch-up connection's buffer settings, say); reading goes on
+    ///     meanwhile. Logs nowhere by default.
     public init(
         configuration: NSQConsumerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onGiveUp: @escaping @Sendable (NSQMessage) -> Void = { _ in },
         onDelivery: (@Sendable (NSQDelivery) -> Void)? = nil,
-        onWarning: @escaping @Sendable (String) -> Void = { _ in }
+        logger: Logger = Logger(label: "nsq.consumer", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.onGiveUp = onGiveUp
         self.onDelivery = onDelivery
-        self.onWarning = onWarning
+        self.logger = logger
         (deliveries, continuation) = AsyncStream.makeStream(of: NSQDelivery.self)
         (events, eventsContinuation) = AsyncStream.makeStream(of: Event.self)
     }
@@ -301,7 +303,7 @@ public final class NSQConsumer: Sendable {
                 + "--max-output-buffer-timeout and sizes from 64 bytes to --max-output-buffer-size; "
                 + "reading on with the live connection only, so draining a backlog will be slow"
         }
-        onWarning(text)
+        logger.warning("\(text)", metadata: ["nsqd": "\(address)", "connection": "\(role)"])
     }
 
     /// Lets the catch-up controller of `address` judge a delivery's lag, and moves RDY when it decides to.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NSQ
 import NSQBroker
@@ -127,24 +128,24 @@ final class PlaycountApp: Sendable {
 
     /// Makes SIGTERM stop the processor gracefully and exit 0 (see `TerminationWatcher`).
     func installTerminationHandler(in shell: ShellContext) {
-        let err = shell.err
+        let logger = shell.logger
         TerminationWatcher.install { [self] in
-            terminate(err: err)
+            terminate(logger: logger)
         }
     }
 
     /// Graceful stop of everything, then `exit(0)`. A second SIGTERM while that runs (a client that stays
     /// down keeps the final publish retrying) exits at once with 143: the state file keeps what was not
     /// published, and the next start publishes it.
-    func terminate(err: ShellWriter) {
+    func terminate(logger: Logger) {
         termination.withLock { task in
             guard task == nil else {
-                err.print("playcount: second SIGTERM: exiting without waiting for the client")
+                logger.warning("second SIGTERM: exiting without waiting for the client")
                 exit(143)
             }
             task = Task {
-                err.print("playcount: SIGTERM: stopping the processor gracefully")
-                await self.shutDown(warn: { err.print($0) })
+                logger.notice("SIGTERM: stopping the processor gracefully")
+                await self.shutDown(logger: logger)
                 exit(ExitStatus.success)
             }
         }
@@ -154,11 +155,11 @@ final class PlaycountApp: Sendable {
     var terminationTask: Task<Void, Never>? { termination.current }
 
     /// Stops everything at exit.
-    func shutDown(warn: (String) -> Void) async {
+    func shutDown(logger: Logger) async {
         do {
             try await stopSession(timeout: .seconds(10))
         } catch {
-            warn("playcount: \(error)")
+            logger.error("\(error)")
         }
         for producer in producers.withLock({ Array($0.values) }) { await producer.close() }
         try? await broker.stop()

@@ -34,8 +34,7 @@ public enum PlaycountCommands {
     public static func shutDown(_ shell: ShellContext) async {
         // A SIGTERM is stopping everything and will exit 0: let it finish rather than race it.
         if let termination = shell.app.terminationTask { await termination.value }
-        let err = shell.err
-        await shell.app.shutDown(warn: { err.print($0) })
+        await shell.app.shutDown(logger: shell.logger)
     }
 
     private static func registerFigures(in shell: ShellContext) {

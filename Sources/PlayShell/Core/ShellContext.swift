@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PlayService
 
 /// Everything a command can reach while it runs: output writers, settings, figures, commands, the app's
@@ -20,6 +21,8 @@ public final class ShellContext: Sendable {
     public let options: RunOptions
     /// Routes Ctrl-C to the running command.
     let interrupts: InterruptController
+    /// Warnings, errors and notices of the running services, on `err` (`--log-level`, `--log-format`).
+    public let logger: Logger
 
     private let frames = Locked([ScriptFrame]())
     private let exitRequest = Locked<Int32?>(nil)
@@ -43,6 +46,11 @@ public final class ShellContext: Sendable {
         self.commands = commands
         self.components = components
         self.interrupts = InterruptController()
+        var logger = Logger(label: "playcount") { label in
+            ShellLogHandler(label: label, writer: err, level: options.logLevel, format: options.logFormat)
+        }
+        logger.logLevel = options.logLevel
+        self.logger = logger
     }
 
     // MARK: Script location
@@ -109,11 +117,20 @@ public struct RunOptions: Sendable, Equatable {
     public var keepGoing: Bool
     /// How deep `source` may nest.
     public var sourceDepthLimit: Int
+    /// The least severe log events written (`--log-level`).
+    public var logLevel: Logger.Level
+    /// How log events are written (`--log-format`).
+    public var logFormat: LogFormat
 
-    public init(echo: Bool = false, keepGoing: Bool = false, sourceDepthLimit: Int = 16) {
+    public init(
+        echo: Bool = false, keepGoing: Bool = false, sourceDepthLimit: Int = 16, logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .human
+    ) {
         self.echo = echo
         self.keepGoing = keepGoing
         self.sourceDepthLimit = sourceDepthLimit
+        self.logLevel = logLevel
+        self.logFormat = logFormat
     }
 }
 

@@ -40,7 +40,7 @@ struct InteractiveShell {
                 }
             }
         }
-        if let history, let problem = history.save(lines) { shell.err.print("warning: \(problem)") }
+        if let history, let problem = history.save(lines) { shell.logger.warning("\(problem)") }
         return status
     }
 }

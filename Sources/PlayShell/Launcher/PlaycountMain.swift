@@ -43,7 +43,8 @@ public enum PlaycountMain {
         let hasScripts = !options.commands.isEmpty || !options.files.isEmpty || !options.scripts.isEmpty
         let interactive = !hasScripts && isatty(0) == 1 && isatty(1) == 1
         let shell = makeContext(
-            isInteractive: interactive, options: RunOptions(echo: options.echo, keepGoing: options.keepGoing))
+            isInteractive: interactive, options: RunOptions(
+                echo: options.echo, keepGoing: options.keepGoing, logLevel: options.logLevel, logFormat: options.logFormat))
         do {
             try await setUp(shell)
         } catch {

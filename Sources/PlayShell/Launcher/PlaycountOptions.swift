@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 /// The command line of the `playcount` program itself.
 struct PlaycountOptions: ParsableCommand {
@@ -65,6 +66,16 @@ struct PlaycountOptions: ParsableCommand {
         valueName: "name=value"))
     var set: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "The least severe log events written on stderr: trace, debug, info, notice, warning, error or critical.",
+        valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    @Option(help: ArgumentHelp(
+        "How log events are written: human (default), or one logfmt or JSON line per event (for a collector).",
+        valueName: "human|logfmt|json"))
+    var logFormat: LogFormat = .human
+
     @Argument(help: ArgumentHelp("Script files to run.", valueName: "file"), completion: .file())
     var scripts: [String] = []
 
@@ -90,3 +101,6 @@ struct PlaycountOptions: ParsableCommand {
         }
     }
 }
+
+extension LogFormat: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NSQ
 import PlayCounts
 import PlayState
@@ -59,7 +60,6 @@ struct StartCommand: ShellCommand {
         consumer.touchesHeldMessages = true
         consumer.lookupdPollInterval = .seconds(15)
         let policy = settings.publishPolicyConfiguration
-        let err = shell.err
         let deadLetterTopic = settings[.deadLetterTopic].isEmpty ? settings[.topic] + ".dead" : settings[.deadLetterTopic]
         guard NSQProtocol.isValidName(deadLetterTopic) else {
             throw ShellError("dead-letter-topic: '\(deadLetterTopic)' is not a valid NSQ topic name; set dead-letter-topic")
@@ -77,7 +77,7 @@ struct StartCommand: ShellCommand {
         var sessionConfiguration = PlayPipeline.Configuration(
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
             client: client,
-            receiptFile: receiptFile, store: store, deadLetters: deadLetters, warn: { err.print("playcount: \($0)") })
+            receiptFile: receiptFile, store: store, deadLetters: deadLetters, logger: shell.logger)
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
         }
@@ -203,7 +203,12 @@ struct ServeCommand: ShellCommand {
         if shell.app.session == nil { try await StartCommand.start(in: shell, headless: true) }
         shell.app.installTerminationHandler(in: shell)
         if let session = shell.app.session {
-            shell.err.print("playcount: serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops")
+            shell.logger.notice(
+                "serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops",
+                metadata: [
+                    "topic": "\(shell.settings[.topic])", "channel": "\(shell.settings[.channel])",
+                    "state": "\(session.store.path)",
+                ])
         }
         // SIGTERM is handled by the termination handler (graceful stop, exit 0); SIGINT cancels this task.
         while !Task.isCancelled {
@@ -212,12 +217,12 @@ struct ServeCommand: ShellCommand {
         // This task is cancelled, and a cancelled task would cut the graceful stop short (no flush):
         // stop from a fresh task.
         let app = shell.app
-        let err = shell.err
+        let logger = shell.logger
         await Task {
             do {
                 _ = try await app.stopSession()
             } catch {
-                err.print("playcount: \(error)")
+                logger.error("\(error)")
             }
         }.value
     }
