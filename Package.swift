@@ -41,11 +41,13 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // One open-addressing table of dense arrays, for per-video values and the set of committed message keys.
+        .target(name: "DenseTables"),
         // The processor: counting, the publish policy (pure, clocked), stats, audit, clients.
         .target(
             name: "PlayCounts",
             dependencies: [
-                "NSQ",
+                "DenseTables",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "PlayState",
             dependencies: [
-                "PlayCounts", "NSQ",
+                "DenseTables", "PlayCounts", "NSQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

@@ -10,7 +10,7 @@ import PlayCounts
 final class InMemoryMessageIDs: @unchecked Sendable {
     private let lock = NSLock()
     // Only touched with `lock` held.
-    private var current = MessageKeySet()
+    private var current = MessageKeySet(minimumCapacity: 1024)
     private var previous = MessageKeySet(minimumCapacity: 1)
     private var currentStartedAt: WallNanoseconds?
 
@@ -41,7 +41,7 @@ final class InMemoryMessageIDs: @unchecked Sendable {
         case .rotate:
             let dropped = previous.count
             previous = current
-            current = MessageKeySet()
+            current = MessageKeySet(minimumCapacity: 1024)
             currentStartedAt = now
             return dropped
         }
