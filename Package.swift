@@ -23,6 +23,7 @@ let package = Package(
         .target(
             name: "NSQ",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -35,6 +36,7 @@ let package = Package(
             name: "NSQBroker",
             dependencies: [
                 "NSQ",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -43,17 +45,30 @@ let package = Package(
         ),
         // One open-addressing table of dense arrays, for per-video values and the set of committed message keys.
         .target(name: "DenseTables"),
-        // The processor: counting, the publish policy (pure, clocked), stats, audit, clients.
+        // The domain, without networking: plays and their parsing, the publish policy (pure, clocked), the
+        // processor, stats and the lower bound, audit.
         .target(
             name: "PlayCounts",
             dependencies: [
                 "DenseTables",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        // Where calls go: stdout, a file, a webhook (HTTP/1.1 over NIO).
+        .target(
+            name: "PlayClients",
+            dependencies: [
+                "PlayCounts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Load generation: seed plans and distributions (zipf), traces, policy simulations and their random
+        // numbers.
+        .target(name: "PlayLoad", dependencies: ["PlayCounts"]),
         // Durable processor state (counts, published counts, committed message ids, outbox) in SQLite via GRDB.
         .target(
             name: "PlayState",
@@ -89,39 +104,59 @@ let package = Package(
                 "CEditLineShim",
                 "NSQ",
                 "NSQBroker",
+                "PlayClients",
                 "PlayCounts",
+                "PlayLoad",
                 "PlayService",
                 "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "playcount", dependencies: ["PlayShell"]),
         // The embedded broker as a process of its own, spelled like nsqd (tests and benchmarks run it).
         .executableTarget(
             name: "playcount-nsqd",
-            dependencies: ["NSQBroker", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "NSQBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Benchmarks that print figures (run by Scripts/bench-*), never timed tests.
         .executableTarget(
             name: "playcount-bench",
             dependencies: [
-                "NSQ", "NSQBroker", "PlayCounts", "PlayState",
+                "NSQ", "PlayClients", "PlayCounts", "PlayLoad", "PlayState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
-        .testTarget(name: "NSQTests", dependencies: ["NSQ", "NSQBroker", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(
+            name: "NSQTests",
+            dependencies: ["NSQ", "NSQBroker", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
             name: "NSQBrokerTests",
-            dependencies: ["NSQBroker", "NSQ", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: ["NSQBroker", "NSQ", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             exclude: ["Resources"]  // the nsqd transcripts, read by path in the golden tests
         ),
-        .testTarget(name: "PlayCountsTests", dependencies: ["PlayCounts"]),
+        .testTarget(
+            name: "PlayCountsTests",
+            dependencies: [
+                "PlayCounts", "PlayClients", "PlayLoad", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "PlayShellTests",
-            dependencies: ["PlayShell", "PlayService", "PlayCounts", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "PlayShell", "PlayService", "PlayCounts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "PlayServiceTests",
             dependencies: [

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NSQ
 import PlayCounts
+import PlayLoad
 
 /// `playcount-bench feed`: publishes a seed plan's plays (as `seed` makes them) to a topic, pausing while the
 /// channel holds more than `--max-depth` messages. nsqd keeps its backlog in memory, so a long run fed at once

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import PlayCounts
+import PlayLoad
 
 /// `playcount-bench processor`: the processor's per-play CPU cost, in process and without NSQ: message parsing,
 /// the publish policy, and the stats (with the lower bound), each timed over the same backlog trace.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlayCounts
 import PlayState
+import PlayClients
 
 /// Measures the state store: group-commit throughput (file in WAL mode vs `:memory:`), redelivery lookups,
 /// pruning, and recovery of a state holding a million videos: `load()`, then the processor resuming from the

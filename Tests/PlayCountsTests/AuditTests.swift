@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Audit and logs")
 struct AuditTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Publish call encoding")
 struct ClientEncoderTests {

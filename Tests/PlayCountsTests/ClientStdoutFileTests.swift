@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayCounts
+@testable import PlayClients
 
 @Suite("Stdout and file clients, client factory")
 struct ClientStdoutFileTests {

@@ -4,6 +4,7 @@ import NIOPosix
 import Testing
 
 @testable import PlayCounts
+@testable import PlayClients
 
 @Suite("Webhook client", .timeLimit(.minutes(1)))
 struct ClientWebhookTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 /// Compares the hand-written parser with Foundation's JSONSerialization on random JSON-ish input.
 @Suite("Play message parser vs JSONSerialization")

@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Play message parser")
 struct InputPlayMessageParserTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 /// A read batch keeps arrival order and groups by video.
 @Suite struct PlayBatchTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("PublishPolicy over simulated traces")
 struct PolicyPropertyTests {

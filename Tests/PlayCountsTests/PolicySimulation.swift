@@ -1,5 +1,6 @@
 import Foundation
 @testable import PlayCounts
+@testable import PlayLoad
 
 // Test-side names for the library's simulation helpers.
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PlayCounts
+@testable import PlayLoad
 
 let second: WallNanoseconds = 1_000_000_000
 let t0: WallNanoseconds = 1_000_000 * second

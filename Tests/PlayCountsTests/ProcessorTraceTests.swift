@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("PlayProcessor over simulated traces")
 struct ProcessorTraceTests {

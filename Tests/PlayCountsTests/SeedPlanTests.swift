@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Seed plans")
 struct SeedPlanTests {

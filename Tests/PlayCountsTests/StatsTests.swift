@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Lower bound and stats")
 struct StatsTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayCounts
+@testable import PlayLoad
 
 @Suite("Replay traces")
 struct TraceTests {

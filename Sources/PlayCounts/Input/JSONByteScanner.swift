@@ -1,11 +1,11 @@
 /// Why a JSON scan failed; the message says where and what.
-struct JSONScanError: Error, Sendable {
-    enum Kind: Sendable { case syntax, invalidUTF8 }
-    var kind: Kind
-    var message: String
-    var offset: Int
+public struct JSONScanError: Error, Sendable {
+    public enum Kind: Sendable { case syntax, invalidUTF8 }
+    public var kind: Kind
+    public var message: String
+    public var offset: Int
 
-    static func syntax(_ message: String, at offset: Int) -> JSONScanError {
+    public static func syntax(_ message: String, at offset: Int) -> JSONScanError {
         JSONScanError(kind: .syntax, message: message, offset: offset)
     }
 }
@@ -13,24 +13,24 @@ struct JSONScanError: Error, Sendable {
 /// A strict RFC 8259 scanner over raw bytes for the few small shapes playcount reads (play messages,
 /// trace lines). It validates everything it skips (nested values, numbers, escapes, UTF-8 in strings),
 /// never allocates on the happy path and never traps on any input.
-struct JSONByteScanner {
-    let bytes: UnsafeRawBufferPointer
+public struct JSONByteScanner {
+    public let bytes: UnsafeRawBufferPointer
     private(set) var index: Int
     /// Nesting limit for skipped values, so hostile input cannot recurse deeply.
-    let maxDepth: Int
+    public let maxDepth: Int
 
-    init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) {
+    public init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) {
         self.bytes = bytes
         self.index = 0
         self.maxDepth = maxDepth
     }
 
-    var isAtEnd: Bool { index >= bytes.count }
+    public var isAtEnd: Bool { index >= bytes.count }
 
     /// The next byte, or nil at the end.
-    var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+    public var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -40,7 +40,7 @@ struct JSONByteScanner {
     }
 
     /// Consumes `byte` (after whitespace) or fails naming `what` was expected.
-    mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONScanError) {
+    public mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONScanError) {
         skipWhitespace()
         guard index < bytes.count else { throw .syntax("expected \(what) but the input ended", at: index) }
         guard bytes[index] == byte else { throw unexpected("expected \(what)") }
@@ -48,7 +48,7 @@ struct JSONByteScanner {
     }
 
     /// Consumes `byte` after whitespace if it is next.
-    mutating func consume(_ byte: UInt8) -> Bool {
+    public mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         if index < bytes.count, bytes[index] == byte {
             index += 1
@@ -58,7 +58,7 @@ struct JSONByteScanner {
     }
 
     /// An error for the byte at the cursor.
-    func unexpected(_ context: String) -> JSONScanError {
+    public func unexpected(_ context: String) -> JSONScanError {
         guard index < bytes.count else { return .syntax("\(context) but the input ended", at: index) }
         let byte = bytes[index]
         let shown: String
@@ -74,14 +74,14 @@ struct JSONByteScanner {
     // MARK: Strings
 
     /// A scanned string: the raw bytes between the quotes, and whether they contain escapes.
-    struct StringToken {
-        var start: Int
-        var end: Int
-        var hasEscapes: Bool
+    public struct StringToken {
+        public var start: Int
+        public var end: Int
+        public var hasEscapes: Bool
     }
 
     /// Scans a string (cursor on or before its opening quote after whitespace), validating escapes and UTF-8.
-    mutating func scanString() throws(JSONScanError) -> StringToken {
+    public mutating func scanString() throws(JSONScanError) -> StringToken {
         try expect(UInt8(ascii: "\""), "a string")
         let start = index
         var hasEscapes = false
@@ -148,7 +148,7 @@ struct JSONByteScanner {
     }
 
     @inline(__always)
-    static func hexValue(_ byte: UInt8) -> UInt8? {
+    public static func hexValue(_ byte: UInt8) -> UInt8? {
         let value = VideoID.nibble(byte)
         return value <= 0xF ? value : nil
     }
@@ -163,7 +163,7 @@ struct JSONByteScanner {
     }
 
     /// The length of the valid UTF-8 sequence starting at `at`, or 0 if it is invalid.
-    static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at: Int) -> Int {
+    public static func utf8SequenceLength(_ bytes: UnsafeRawBufferPointer, at: Int) -> Int {
         let lead = bytes[at]
         let count = bytes.count
         func continuation(_ offset: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
@@ -182,12 +182,12 @@ struct JSONByteScanner {
         }
     }
 
-    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         firstInvalidUTF8Offset(bytes) == nil
     }
 
     /// The offset of the first byte that does not start a valid UTF-8 sequence, nil if all is valid.
-    static func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    public static func firstInvalidUTF8Offset(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var index = 0
         while index < bytes.count {
             let length = utf8SequenceLength(bytes, at: index)
@@ -198,7 +198,7 @@ struct JSONByteScanner {
     }
 
     /// The string's content with escapes resolved, as UTF-8 (only called off the fast path).
-    func decodedString(_ token: StringToken) -> [UInt8] {
+    public func decodedString(_ token: StringToken) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(token.end - token.start)
         var i = token.start
@@ -238,7 +238,7 @@ struct JSONByteScanner {
     }
 
     /// Whether the string token equals `literal` (ASCII), resolving escapes only when present.
-    func string(_ token: StringToken, equals literal: StaticString) -> Bool {
+    public func string(_ token: StringToken, equals literal: StaticString) -> Bool {
         let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         if !token.hasEscapes {
             guard token.end - token.start == expected.count else { return false }
@@ -251,10 +251,10 @@ struct JSONByteScanner {
     // MARK: Values
 
     /// What kind of value starts at the cursor.
-    enum ValueKind: Sendable { case object, array, string, number, bool, null }
+    public enum ValueKind: Sendable { case object, array, string, number, bool, null }
 
     /// The kind of the next value without consuming it, or nil if no value can start here.
-    mutating func peekValueKind() -> ValueKind? {
+    public mutating func peekValueKind() -> ValueKind? {
         skipWhitespace()
         guard let byte = peek else { return nil }
         switch byte {
@@ -269,7 +269,7 @@ struct JSONByteScanner {
     }
 
     /// Skips one complete, valid value of any kind.
-    mutating func skipValue(depth: Int = 0) throws(JSONScanError) {
+    public mutating func skipValue(depth: Int = 0) throws(JSONScanError) {
         guard let kind = peekValueKind() else { throw unexpected("expected a value") }
         switch kind {
         case .string: _ = try scanString()
@@ -308,14 +308,14 @@ struct JSONByteScanner {
     }
 
     /// A scanned number's byte range and whether it is a plain integer (no fraction, no exponent).
-    struct NumberToken {
-        var start: Int
-        var end: Int
-        var isInteger: Bool
+    public struct NumberToken {
+        public var start: Int
+        public var end: Int
+        public var isInteger: Bool
     }
 
     /// Scans a number with the strict JSON grammar `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    mutating func scanNumber() throws(JSONScanError) -> NumberToken {
+    public mutating func scanNumber() throws(JSONScanError) -> NumberToken {
         skipWhitespace()
         let start = index
         var isInteger = true
@@ -341,10 +341,10 @@ struct JSONByteScanner {
         return NumberToken(start: start, end: index, isInteger: isInteger)
     }
 
-    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    public static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// The number's value as an Int64 when it is an integer that fits, else nil.
-    func integerValue(_ token: NumberToken) -> Int64? {
+    public func integerValue(_ token: NumberToken) -> Int64? {
         guard token.isInteger else { return nil }
         var i = token.start
         let negative = bytes[i] == UInt8(ascii: "-")
@@ -362,13 +362,13 @@ struct JSONByteScanner {
     }
 
     /// The number's value as a Double (parsed from its text; off the hot path).
-    func doubleValue(_ token: NumberToken) -> Double? {
+    public func doubleValue(_ token: NumberToken) -> Double? {
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.end]), as: UTF8.self)
         return Double(text)
     }
 
     /// After the top-level value: only whitespace may follow.
-    mutating func expectEnd() throws(JSONScanError) {
+    public mutating func expectEnd() throws(JSONScanError) {
         skipWhitespace()
         if index < bytes.count { throw unexpected("expected the end of the input after the value") }
     }

@@ -1,14 +1,14 @@
 /// Decimal digits written straight into a byte buffer (no `String` on the hot path), shared by every
 /// hand-written line encoder (publish calls, RFC 3339 timestamps, trace lines).
-enum ASCIIDecimal {
+public enum ASCIIDecimal {
     /// Appends `value` in decimal with a leading `-` when negative.
-    static func append(_ value: Int64, to out: inout [UInt8]) {
+    public static func append(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         appendDigits(value.magnitude, minimumWidth: 1, to: &out)
     }
 
     /// Appends `value` in decimal, zero-padded to `minimumWidth`, with one append call.
-    static func appendDigits(_ value: UInt64, minimumWidth: Int, to out: inout [UInt8]) {
+    public static func appendDigits(_ value: UInt64, minimumWidth: Int, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var magnitude = value
             var start = 20

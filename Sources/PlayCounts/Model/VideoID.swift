@@ -32,7 +32,7 @@ public struct VideoID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 extension VideoID {
     /// Parses a GUID in `8-4-4-4-12` hex form, either case, straight from UTF-8 bytes (no String needed).
-    init?(utf8 bytes: UnsafeRawBufferPointer) {
+    public init?(utf8 bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 36,
             bytes[8] == UInt8(ascii: "-"), bytes[13] == UInt8(ascii: "-"),
             bytes[18] == UInt8(ascii: "-"), bytes[23] == UInt8(ascii: "-")
@@ -66,7 +66,7 @@ extension VideoID {
     }
 
     /// Appends the canonical lowercase text form (36 bytes) to `buffer` without building a String.
-    func appendCanonicalUTF8(to buffer: inout [UInt8]) {
+    public func appendCanonicalUTF8(to buffer: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
             var position = 0
             for digit in 0..<32 {

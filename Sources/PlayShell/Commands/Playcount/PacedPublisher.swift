@@ -1,6 +1,7 @@
 import NIOCore
 import NSQ
 import PlayCounts
+import PlayLoad
 
 /// Publishes plays to a topic, as fast as possible (MPUB batches) or on a schedule (`seed --rate`,
 /// `replay`), reporting progress and counting what was actually published per video.

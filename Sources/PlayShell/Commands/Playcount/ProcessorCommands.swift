@@ -5,6 +5,7 @@ import NSQ
 import PlayCounts
 import PlayState
 import PlayService
+import PlayClients
 
 /// `start`: connects the processor to NSQ and starts counting and publishing.
 struct StartCommand: ShellCommand {

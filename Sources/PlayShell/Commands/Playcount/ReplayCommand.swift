@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlayCounts
+import PlayLoad
 
 /// `replay FILE`: publishes a recorded trace of plays on its original schedule (or faster).
 struct ReplayCommand: ShellCommand {

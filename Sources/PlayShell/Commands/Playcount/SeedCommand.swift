@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NSQ
 import PlayCounts
+import PlayLoad
 
 /// `seed N DIST`: publishes N synthetic plays over V videos and remembers the plan for `expect counts == seeded`.
 struct SeedCommand: ShellCommand {

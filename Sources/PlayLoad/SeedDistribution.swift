@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// How a seed plan splits its plays over videos.
 public enum SeedDistribution: Sendable, Hashable, CustomStringConvertible {
     /// Video `k` (0-based rank) gets a share proportional to `1 / (k + 1)^exponent`: a few hits, a long tail.

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// Why one webhook publish attempt failed. The processor decides whether and when to retry.
 public struct WebhookPublishError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {

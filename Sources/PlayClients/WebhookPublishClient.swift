@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+import PlayCounts
 /// POSTs each publish call as JSON to an `http://` webhook over one kept-alive HTTP/1.1 connection.
 ///
 /// One attempt per ``publish(_:)``: the caller retries. Headers: `Content-Type: application/json`,

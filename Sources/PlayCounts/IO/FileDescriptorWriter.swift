@@ -16,8 +16,8 @@ public struct PublishWriteError: Error, Sendable, CustomStringConvertible {
 
 /// Writes whole byte arrays to a file descriptor with `write(2)`, retrying short writes and EINTR.
 /// No user-space buffering, so every line is handed to the kernel when `write` returns ("flushed").
-enum FileDescriptorWriter {
-    static func writeAll(_ bytes: [UInt8], to fd: Int32, target: String) throws(PublishWriteError) {
+public enum FileDescriptorWriter {
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32, target: String) throws(PublishWriteError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -36,7 +36,7 @@ enum FileDescriptorWriter {
     }
 
     /// `close(2)`, reachable from types that have a `close()` method of their own.
-    static func closeDescriptor(_ fd: Int32) {
+    public static func closeDescriptor(_ fd: Int32) {
         _ = close(fd)
     }
 }

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// Builds a client from the spec the shell and command line accept.
 public enum PublishClientFactory {
     /// `stdout` → ``StdoutPublishClient``; `file:PATH` → ``FilePublishClient``;

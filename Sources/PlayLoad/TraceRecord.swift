@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// One play in a replay trace: which video, and when relative to the trace's start.
 public struct TraceRecord: Sendable, Hashable {
     /// Offset from the start of the trace in nanoseconds (`at_ms` × 1,000,000).

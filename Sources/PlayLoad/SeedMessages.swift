@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// The plan's messages in shuffled order, one ``VideoID`` per play, drawn lazily from a Fenwick tree of
 /// remaining counts (each step picks a remaining play uniformly), so it is deterministic for the seed and
 /// uses O(videos) memory however many plays there are.

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// Runs the pure `PublishPolicy` over a trace with an instantaneous client, for tests and benchmarks: calls
 /// happen at the instant the policy decides them, wake-ups are honoured exactly, and after the last batch time
 /// runs on until nothing is held.

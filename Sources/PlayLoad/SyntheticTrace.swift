@@ -1,5 +1,6 @@
 import Foundation
 
+import PlayCounts
 /// One read batch of a trace: the instant it was read and its plays (each `receivedAt` is that instant).
 public struct TraceBatch: Sendable, Hashable {
     public var readAt: WallNanoseconds

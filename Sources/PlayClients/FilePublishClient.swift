@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// Appends one JSON line per publish call to a file, opened once in append mode (created if missing).
 /// Each line goes to the kernel with a single `write(2)` per call, so nothing waits in a buffer.
 public actor FilePublishClient: PublishClient {

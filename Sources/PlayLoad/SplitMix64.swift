@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// A small, fast, seedable generator (SplitMix64): every simulated trace replays exactly from its seed, and
 /// ``SeededRandom`` expands its seed through it.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

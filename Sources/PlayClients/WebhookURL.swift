@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// A parsed `http://host[:port][/path][?query]` webhook address.
 public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
     /// Host name or IP literal as given (IPv6 without brackets).

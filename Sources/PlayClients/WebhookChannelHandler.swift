@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
+import PlayCounts
 /// One request handed to the channel, with the promise its answer completes.
 struct WebhookRequest: Sendable {
     var head: HTTPRequestHead

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// Records a trace as `seed --rate R` sends: one `{"at_ms": <ms>, "video_id": "<guid>"}` line per play,
 /// appended to a file that ``TraceParser`` reads back.
 public actor TraceWriter {

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// Reads replay traces: JSON lines `{"at_ms": <ms from start>, "video_id": "<GUID>"}`. Other keys are
 /// ignored (the processor's receipt log adds `queued_ns`, `received_ns`, `batch`); blank lines and lines
 /// starting with `#` are skipped; every bad line is reported with its number, parsing never stops early.

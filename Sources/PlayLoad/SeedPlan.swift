@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// A deterministic plan of play messages for load and behaviour tests: how many plays each video gets,
 /// the videos' GUIDs, and a shuffled message order — all fixed by the seed.
 ///

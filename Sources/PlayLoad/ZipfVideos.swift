@@ -1,5 +1,6 @@
 import Foundation
 
+import PlayCounts
 /// A fixed set of videos picked by a Zipf-like law: the video of rank `k` (from 1) with weight `1 / k^exponent`
 /// (``SeedDistribution``'s zipf weights).
 /// Not a ``SeedPlan``: a plan fixes exact per-video totals (with a small-video tail) and shuffles them, while a

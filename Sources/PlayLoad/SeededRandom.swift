@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// xoshiro256** seeded through SplitMix64: a small, fast generator whose output is fixed forever for a
 /// given seed (unlike the standard library's algorithms, which may change between Swift versions).
 public struct SeededRandom: RandomNumberGenerator, Sendable {

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// One message to send during a replay: when (offset from the replay's start) and what.
 public struct TraceEvent: Sendable, Hashable {
     /// When to send, in nanoseconds after the replay starts (already divided by the speed factor).

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// Canned policy scenarios for `playcount-bench`: each simulates the pure policy and reports calls against the
 /// lower bound (and whether the audit is clean). Figures, not assertions.
 public enum PolicyBenchmark {

@@ -1,3 +1,5 @@
+import PlayCounts
+
 /// Why a seed plan cannot be built; the message says which option to change.
 public struct SeedPlanError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String

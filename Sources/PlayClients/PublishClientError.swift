@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// Errors from building or using a stdout/file client, or from a bad client spec.
 public struct PublishClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 
+import PlayCounts
 /// Prints one JSON line per publish call on standard output.
 public actor StdoutPublishClient: PublishClient {
     private let fd: Int32
