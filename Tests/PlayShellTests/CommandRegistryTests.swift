@@ -121,13 +121,13 @@ struct ProbeCommand: ShellCommand {
 
         let captured = CapturedShell()
         let start = ContinuousClock.now
-        let task = Task { await captured.shell.execute(["sleep", "30s"]) }
+        let task = Task { await captured.shell.execute(["sleep", "10m"]) }
         // Cancel as the interrupt watcher does on Ctrl-C, once the command is running.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !captured.shell.interrupts.hasRunningCommand, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+        while !captured.shell.interrupts.hasRunningCommand { try? await Task.sleep(for: .milliseconds(2)) }
         captured.shell.interrupts.interrupt()
         #expect(await task.value == .interrupted)
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Cut short: far sooner than the 10 minutes asked for, however busy the machine.
+        #expect(ContinuousClock.now - start < .seconds(300))
     }
 }
 
