@@ -111,7 +111,7 @@ struct ProbeCommand: ShellCommand {
         #expect(await captured.shell.execute(["quit", "300"]) != .success)
     }
 
-    @Test func sleepParsesDurationsAndIsCancellable() async {
+    @Test(.timeLimit(.minutes(5))) func sleepParsesDurationsAndIsCancellable() async {
         #expect(ShellDuration(argument: "500ms")?.duration == .milliseconds(500))
         #expect(ShellDuration(argument: "2s")?.duration == .seconds(2))
         #expect(ShellDuration(argument: "1m")?.duration == .seconds(60))
