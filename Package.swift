@@ -78,12 +78,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // A value behind a lock, shared by the pipeline and the shell.
+        .target(name: "Locking"),
         // The running pipeline, without a face: NSQ consumer → ingest (exactly-once commit, FIN) → processor →
         // client, with dead letters, receipts and the embedded broker. The shell, `serve` and tests drive it.
         .target(
             name: "PlayService",
             dependencies: [
-                "NSQ", "NSQBroker", "PlayCounts", "PlayState",
+                "Locking", "NSQ", "NSQBroker", "PlayCounts", "PlayState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,12 +98,23 @@ let package = Package(
         ),
         // Small C setters around libedit's mutable globals, which Swift 6 cannot touch directly.
         .target(name: "CEditLineShim", dependencies: ["CEditLine"]),
-        // The control shell: line editing, command parsing, scripts, output formatting.
+        // A generic control shell, knowing nothing of NSQ or plays: commands (ArgumentParser), settings, figures,
+        // scripts, line editing (libedit), output, logs, Ctrl-C.
         .target(
-            name: "PlayShell",
+            name: "ShellKit",
             dependencies: [
                 "CEditLine",
                 "CEditLineShim",
+                "Locking",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // playcount's shell: its commands, settings and launcher on ShellKit, driving PlayService.
+        .target(
+            name: "PlayShell",
+            dependencies: [
+                "Locking",
                 "NSQ",
                 "NSQBroker",
                 "PlayClients",
@@ -109,6 +122,7 @@ let package = Package(
                 "PlayLoad",
                 "PlayService",
                 "PlayState",
+                "ShellKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -154,13 +168,14 @@ let package = Package(
         .testTarget(
             name: "PlayShellTests",
             dependencies: [
-                "PlayShell", "PlayService", "PlayCounts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Locking", "PlayShell", "PlayService", "PlayCounts", "ShellKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "PlayServiceTests",
             dependencies: [
-                "PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio"),
+                "Locking", "PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ]

@@ -1,5 +1,6 @@
 import NIOCore
 import NSQ
+import Locking
 
 /// Publishes dead letters (see `DeadLetter`) to the dead-letter topic on the nsqd the processor consumes from.
 /// The producer is found on first use, so a processor that only knows lookupd starts before any nsqd has

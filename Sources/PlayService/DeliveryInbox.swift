@@ -1,4 +1,5 @@
 import NSQ
+import Locking
 
 /// Collects the consumer's deliveries while the processor is busy, so that everything read in the meantime
 /// is handed over as one batch: "plays already read together may share one call". No timer is involved:

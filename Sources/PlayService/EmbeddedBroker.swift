@@ -1,5 +1,6 @@
 import NIOCore
 import NSQBroker
+import Locking
 
 /// The in-process nsqd-compatible broker: started by `broker start`, or on demand by the first command that
 /// needs NSQ when no `nsqd-tcp-address` or `lookupd-http-address` is set.

@@ -2,6 +2,7 @@ import Logging
 import NSQ
 import PlayCounts
 import PlayState
+import Locking
 
 /// One run of the processor (`start` … `stop`): an NSQ consumer feeding the `PlayProcessor`, which publishes
 /// to the client, with every read batch made durable in the `PlayStateStore` before it is acknowledged.

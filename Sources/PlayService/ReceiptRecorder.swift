@@ -1,4 +1,5 @@
 import PlayCounts
+import Locking
 
 /// Keeps what the processor received — in memory for `audit` (at most `audit-memory` plays, about 32 bytes
 /// each), and in the `record` file when one is set (the replayable receipt log, unbounded).

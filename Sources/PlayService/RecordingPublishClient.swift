@@ -1,4 +1,5 @@
 import PlayCounts
+import Locking
 
 /// Wraps the real client and remembers what it accepted, so `audit`, `counts` and `expect` can check what the
 /// client was actually shown.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Locking
 
 /// SIGTERM (a supervisor stopping the service) → stop the processor gracefully, then exit 0.
 ///

@@ -6,6 +6,7 @@ import PlayState
 import Testing
 
 @testable import PlayService
+import Locking
 
 /// The exactly-once rules of ingest, read as a specification: what one chunk of a read batch counts, skips,
 /// dead-letters, commits, FINs and requeues, given what the store already holds (``ChunkIngest`` over

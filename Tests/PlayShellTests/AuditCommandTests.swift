@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayShell
+@testable import ShellKit
 
 /// `audit PUBLISH_LOG --receipts RECEIPT_LOG` in a shell that never ran a processor (issue #4's reproduction).
 @Suite struct AuditCommandTests {

@@ -4,6 +4,7 @@ import Testing
 
 @testable import PlayService
 @testable import PlayShell
+@testable import ShellKit
 
 /// The `audit-memory` setting and the bounded records `audit` reads without files.
 @Suite struct AuditMemoryTests {

@@ -3,6 +3,8 @@ import Testing
 
 @testable import PlayService
 @testable import PlayShell
+import Locking
+@testable import ShellKit
 
 /// A command defined only for these tests: options, an enumerable argument and a file option.
 struct ProbeCommand: ShellCommand {

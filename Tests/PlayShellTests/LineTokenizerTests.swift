@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PlayShell
+@testable import ShellKit
 
 @Suite struct LineTokenizerTests {
     @Test func splitsWordsOnSpacesAndTabs() throws {

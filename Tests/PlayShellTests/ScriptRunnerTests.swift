@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlayShell
+@testable import ShellKit
 
 @Suite struct ScriptRunnerTests {
     @Test func skipsCommentsAndBlankLinesAndRunsTheRest() async {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PlayShell
+@testable import ShellKit
 
 extension Setting where Value == Int {
     static var testBatch: Setting<Int> {

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import PlayShell
+@testable import ShellKit
 
 /// Log events as people and collectors read them (`--log-format`), and `--log-level` filtering.
 @Suite struct ShellLogHandlerTests {

@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import PlayShell
+@testable import ShellKit
 
 /// A shell with the built-ins whose stdout and stderr are captured.
 struct CapturedShell {

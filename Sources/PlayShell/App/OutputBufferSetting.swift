@@ -1,4 +1,5 @@
 import NSQ
+import ShellKit
 
 /// How the processor asks nsqd to buffer its output (the `output-buffer` and `catch-up-buffer` settings).
 ///

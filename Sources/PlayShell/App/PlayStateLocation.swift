@@ -1,5 +1,6 @@
 import Foundation
 import PlayState
+import ShellKit
 
 /// Resolves the `state` setting to the path `PlayStateStore` opens.
 enum PlayStateLocation {

@@ -5,6 +5,8 @@ import NSQ
 import NSQBroker
 import PlayCounts
 import PlayService
+import Locking
+import ShellKit
 
 /// The app the shell drives: the embedded broker, the running processor, producers, and what was seeded
 /// (for `expect counts == seeded`). One per shell, in `shell.app`.

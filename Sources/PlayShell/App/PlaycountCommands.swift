@@ -1,5 +1,6 @@
 import PlayCounts
 import PlayService
+import ShellKit
 
 /// Registers the app's commands, settings and `expect` figures in a shell.
 public enum PlaycountCommands {

@@ -2,6 +2,7 @@ import Foundation
 import NSQ
 import PlayCounts
 import PlayService
+import ShellKit
 
 /// The settings the NSQ and processor commands read. Each is `set`/`show`able and an `expect` subject;
 /// the process flags (`--nsqd-tcp-address`, …) set the same values.

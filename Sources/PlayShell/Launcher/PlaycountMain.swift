@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShellKit
 
 /// The `playcount` program: parses its own arguments, builds the shell, and runs the interactive prompt,
 /// `-c` commands, script files or stdin. `main.swift` only calls `PlaycountMain.run`.
@@ -13,6 +14,8 @@ public enum PlaycountMain {
     ) -> ShellContext {
         let shell = ShellContext(out: out, err: err, isInteractive: isInteractive, options: options)
         BuiltinCommands.register(in: shell)
+        shell.settings.register(.topic)
+        shell.settings.register(.channel)
         return shell
     }
 

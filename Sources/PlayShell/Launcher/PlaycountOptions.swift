@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import ShellKit
 
 /// The command line of the `playcount` program itself.
 struct PlaycountOptions: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlayCounts
 import PlayService
+import ShellKit
 
 /// `audit [PUBLISH_LOG]`: checks what the client was shown against what the processor received, rule by rule.
 struct AuditCommand: ShellCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NSQ
 import NSQBroker
+import ShellKit
 
 /// `broker start|stop|status`: the embedded nsqd-compatible broker.
 struct BrokerCommand: ShellCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PlayCounts
+import ShellKit
 
 /// `counts`: per video, what was published to the topic, what the processor counted, what the client shows.
 struct CountsCommand: ShellCommand {

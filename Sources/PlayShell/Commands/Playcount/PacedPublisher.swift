@@ -2,6 +2,7 @@ import NIOCore
 import NSQ
 import PlayCounts
 import PlayLoad
+import ShellKit
 
 /// Publishes plays to a topic, as fast as possible (MPUB batches) or on a schedule (`seed --rate`,
 /// `replay`), reporting progress and counting what was actually published per video.

@@ -6,6 +6,7 @@ import PlayCounts
 import PlayState
 import PlayService
 import PlayClients
+import ShellKit
 
 /// `start`: connects the processor to NSQ and starts counting and publishing.
 struct StartCommand: ShellCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlayCounts
 import PlayLoad
+import ShellKit
 
 /// `replay FILE`: publishes a recorded trace of plays on its original schedule (or faster).
 struct ReplayCommand: ShellCommand {

@@ -3,6 +3,7 @@ import Foundation
 import NSQ
 import PlayCounts
 import PlayLoad
+import ShellKit
 
 /// `seed N DIST`: publishes N synthetic plays over V videos and remembers the plan for `expect counts == seeded`.
 struct SeedCommand: ShellCommand {

@@ -4,6 +4,7 @@ import NSQ
 import NSQBroker
 import PlayCounts
 import PlayService
+import ShellKit
 
 /// `status`: processor state, NSQ connections and queue depth, held videos, client health.
 struct StatusCommand: ShellCommand {

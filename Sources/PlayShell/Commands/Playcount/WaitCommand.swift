@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlayCounts
+import ShellKit
 
 /// `wait drained|DURATION`: lets a script wait for the processor to catch up, deterministically.
 struct WaitCommand: ShellCommand {

@@ -60,12 +60,12 @@ extension ShellContext {
     }
 
     /// The help text `help NAME` and `NAME --help` both print.
-    static func helpText(for type: any ShellCommand.Type) -> String {
+    public static func helpText(for type: any ShellCommand.Type) -> String {
         trimmed(type.helpMessage(columns: 100))
     }
 
     /// The help of the (sub)command named by the leading words of `path` (`add --help` → `add`'s help).
-    static func helpText(for type: any ShellCommand.Type, subcommandPath path: [String]) -> String {
+    public static func helpText(for type: any ShellCommand.Type, subcommandPath path: [String]) -> String {
         var current: any ParsableCommand.Type = type
         for word in path {
             let next = current.configuration.subcommands.first { sub in

@@ -1,4 +1,5 @@
 import NSQ
+import ShellKit
 
 extension Setting where Value == String {
     /// The NSQ topic the processor consumes play events from.

@@ -1,4 +1,4 @@
-import PlayService
+import Locking
 
 /// The commands the shell knows, looked up by name or alias.
 ///

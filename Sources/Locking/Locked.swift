@@ -1,6 +1,7 @@
 import Foundation
 
-/// A value guarded by a lock, for the few pieces of shell state touched from several tasks and threads.
+/// A value guarded by a lock, for state touched from several tasks and threads (the pipeline's counters, the
+/// shell's registries).
 public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value

@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads lines of raw bytes (without the newline) from a file descriptor or a byte buffer. Bytes stay
 /// bytes: decoding (and the invalid-UTF-8 error) happens per line in the script runner.
-enum LineReader {
+public enum LineReader {
     /// Splits `bytes` into lines; a trailing newline does not make an extra empty line.
-    static func lines(of bytes: [UInt8]) -> [[UInt8]] {
+    public static func lines(of bytes: [UInt8]) -> [[UInt8]] {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
         if bytes.last == UInt8(ascii: "\n") { lines.removeLast() }
         return lines
@@ -12,7 +12,7 @@ enum LineReader {
 
     /// Streams the lines of `descriptor` as they arrive (a dedicated thread blocks in read(2), so the
     /// cooperative pool never does). Commands piped in one at a time run one at a time.
-    static func stream(descriptor: Int32) -> AsyncStream<[UInt8]> {
+    public static func stream(descriptor: Int32) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         let thread = Thread {
             var pending: [UInt8] = []
@@ -42,7 +42,7 @@ enum LineReader {
     }
 
     /// An already-known list of lines as a stream.
-    static func stream(_ lines: [[UInt8]]) -> AsyncStream<[UInt8]> {
+    public static func stream(_ lines: [[UInt8]]) -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self)
         for line in lines { continuation.yield(line) }
         continuation.finish()
@@ -50,7 +50,7 @@ enum LineReader {
     }
 
     /// The whole content of the file at `path`, or the reason (`No such file or directory`) it could not be read.
-    static func readFile(_ path: String) -> Result<[UInt8], ShellError> {
+    public static func readFile(_ path: String) -> Result<[UInt8], ShellError> {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(ShellError(String(cString: strerror(errno)))) }
         defer { close(descriptor) }

@@ -1,4 +1,4 @@
-import PlayService
+import Locking
 
 /// A key for `ComponentStore`: the type of the value it holds.
 public protocol ComponentKey {

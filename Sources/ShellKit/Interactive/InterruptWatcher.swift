@@ -5,8 +5,8 @@ import Foundation
 /// thread reads the pipe and asks the `InterruptController`: a running command is cancelled, the prompt
 /// drops its line, a script waiting for input ends with status 130, and a command that ignores three
 /// presses in a row ends the program with status 130.
-enum InterruptWatcher {
-    static func start(controller: InterruptController, interactive: Bool) {
+public enum InterruptWatcher {
+    public static func start(controller: InterruptController, interactive: Bool) {
         let descriptor = playcount_sigint_install()
         guard descriptor >= 0 else { return }
         let thread = Thread {

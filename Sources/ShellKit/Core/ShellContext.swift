@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PlayService
+import Locking
 
 /// Everything a command can reach while it runs: output writers, settings, figures, commands, the app's
 /// components, and where in a script the current line came from. One per shell session; shared by
@@ -20,7 +20,7 @@ public final class ShellContext: Sendable {
     /// How scripts run (`--echo`, `--keep-going`).
     public let options: RunOptions
     /// Routes Ctrl-C to the running command.
-    let interrupts: InterruptController
+    public let interrupts: InterruptController
     /// Warnings, errors and notices of the running services, on `err` (`--log-level`, `--log-format`).
     public let logger: Logger
 
@@ -143,10 +143,10 @@ public struct ScriptLocation: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One script being run; the stack of frames gives nesting depth and cycle detection for `source`.
-struct ScriptFrame: Sendable {
-    var name: String
+public struct ScriptFrame: Sendable {
+    public var name: String
     /// Canonical path of a file, nil for stdin and -c.
-    var canonicalPath: String?
-    var directory: String
-    var line: Int = 0
+    public var canonicalPath: String?
+    public var directory: String
+    public var line: Int = 0
 }

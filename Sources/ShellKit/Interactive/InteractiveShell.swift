@@ -2,14 +2,19 @@ import Foundation
 
 /// The interactive session: banner, `playcount> ` prompt, history, errors without locations, Ctrl-C back
 /// to the prompt, Ctrl-D / `quit` / `exit` to leave (saving history).
-struct InteractiveShell {
-    let shell: ShellContext
-    let history: HistoryFile?
+public struct InteractiveShell {
+    public let shell: ShellContext
+    public let history: HistoryFile?
 
-    static let prompt = "playcount> "
+    public static let prompt = "playcount> "
+
+    public init(shell: ShellContext, history: HistoryFile?) {
+        self.shell = shell
+        self.history = history
+    }
 
     /// Runs until the user leaves; returns the exit status (`quit CODE`, else 0).
-    func run() async -> Int32 {
+    public func run() async -> Int32 {
         shell.commands.describeForCompletion()
         let editor = LineEditor(completer: Completer(shell: shell))
         var lines = history?.load() ?? []

@@ -78,7 +78,7 @@ public struct Completer: Sendable {
 }
 
 extension CommandSpec {
-    func option(named word: String) -> Option? {
+    public func option(named word: String) -> Option? {
         let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
         if word.contains("=") { return nil }  // --option=value carries its value
         return options.first { $0.names.contains(name) }

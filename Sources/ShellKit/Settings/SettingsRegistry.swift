@@ -1,17 +1,17 @@
-import PlayService
+import Locking
 
 /// The shell's typed settings: definitions registered by modules at start-up, and their current values.
 /// Thread-safe; values are read by commands while they run.
 public final class SettingsRegistry: Sendable {
     /// A type-erased setting definition.
     struct Entry: Sendable {
-        let name: String
-        let typeName: String
-        let defaultValue: ShellValue
-        let help: String
-        let suggestions: [String]
+        public let name: String
+        public let typeName: String
+        public let defaultValue: ShellValue
+        public let help: String
+        public let suggestions: [String]
         /// Parses and validates user text.
-        let parse: @Sendable (String) throws -> ShellValue
+        public let parse: @Sendable (String) throws -> ShellValue
     }
 
     private struct State {

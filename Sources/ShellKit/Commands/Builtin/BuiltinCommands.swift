@@ -1,4 +1,4 @@
-/// The commands and settings every shell has.
+/// The commands every shell has.
 public enum BuiltinCommands {
     public static func register(in shell: ShellContext) {
         for command: any ShellCommand.Type in [
@@ -7,7 +7,5 @@ public enum BuiltinCommands {
         ] {
             shell.commands.register(command)
         }
-        shell.settings.register(.topic)
-        shell.settings.register(.channel)
     }
 }

@@ -1,4 +1,4 @@
-import PlayService
+import Locking
 
 /// Named figures that `expect SUBJECT OP VALUE` can check. Modules register providers; settings are
 /// subjects automatically (see `ExpectCommand`). Names may contain several words (`audit ok`).

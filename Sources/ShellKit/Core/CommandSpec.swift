@@ -3,33 +3,33 @@ import Foundation
 
 /// What completion needs to know about a command, read from swift-argument-parser's own description of the
 /// type (`_dumpHelp()`, the JSON behind `--experimental-dump-help`), so it never drifts from the parser.
-struct CommandSpec: Sendable, Equatable {
-    struct Option: Sendable, Equatable {
+public struct CommandSpec: Sendable, Equatable {
+    public struct Option: Sendable, Equatable {
         /// Spellings with dashes: `--json`, `-h`.
-        var names: [String]
+        public var names: [String]
         /// True when the option consumes the next word.
-        var takesValue: Bool
-        var completion: ValueCompletion
+        public var takesValue: Bool
+        public var completion: ValueCompletion
     }
 
-    enum ValueCompletion: Sendable, Equatable {
+    public enum ValueCompletion: Sendable, Equatable {
         case none
         case values([String])
         case files
     }
 
-    var options: [Option]
+    public var options: [Option]
     /// Completion for each positional argument in order; the last one repeats if it is an array.
-    var positionals: [ValueCompletion]
-    var lastPositionalRepeats: Bool
+    public var positionals: [ValueCompletion]
+    public var lastPositionalRepeats: Bool
     /// Subcommands by name and alias (`configuration.subcommands`), for `stats reset`-style commands.
-    var subcommands: [String: CommandSpec] = [:]
+    public var subcommands: [String: CommandSpec] = [:]
 
-    static let empty = CommandSpec(options: [], positionals: [], lastPositionalRepeats: false)
+    public static let empty = CommandSpec(options: [], positionals: [], lastPositionalRepeats: false)
 
     /// Builds the spec of `type`; an unreadable description gives an empty spec (completion offers less,
     /// nothing breaks).
-    static func of(_ type: any ParsableCommand.Type) -> CommandSpec {
+    public static func of(_ type: any ParsableCommand.Type) -> CommandSpec {
         guard let data = type._dumpHelp().data(using: .utf8),
             let info = try? JSONDecoder().decode(DumpedTool.self, from: data)
         else { return .empty }
@@ -71,25 +71,25 @@ struct CommandSpec: Sendable, Equatable {
 }
 
 /// The subset of ArgumentParserToolInfo's ToolInfoV0 JSON that completion reads.
-struct DumpedTool: Decodable {
-    struct Command: Decodable {
-        var commandName: String
-        var aliases: [String]?
-        var arguments: [Argument]?
-        var subcommands: [Command]?
+public struct DumpedTool: Decodable {
+    public struct Command: Decodable {
+        public var commandName: String
+        public var aliases: [String]?
+        public var arguments: [Argument]?
+        public var subcommands: [Command]?
     }
-    struct Name: Decodable {
-        var kind: String
-        var name: String
+    public struct Name: Decodable {
+        public var kind: String
+        public var name: String
     }
-    struct Argument: Decodable {
-        var kind: String
-        var isRepeating: Bool
-        var names: [Name]?
-        var allValues: [String]?
-        var completionKind: CompletionKind?
+    public struct Argument: Decodable {
+        public var kind: String
+        public var isRepeating: Bool
+        public var names: [Name]?
+        public var allValues: [String]?
+        public var completionKind: CompletionKind?
 
-        var valueCompletion: CommandSpec.ValueCompletion {
+        public var valueCompletion: CommandSpec.ValueCompletion {
             if let completionKind {
                 if let list = completionKind.list { return .values(list.values) }
                 if completionKind.file != nil || completionKind.directory != nil { return .files }
@@ -98,12 +98,12 @@ struct DumpedTool: Decodable {
             return .none
         }
     }
-    struct CompletionKind: Decodable {
-        struct List: Decodable { var values: [String] }
-        struct File: Decodable {}
-        var list: List?
-        var file: File?
-        var directory: File?
+    public struct CompletionKind: Decodable {
+        public struct List: Decodable { var values: [String] }
+        public struct File: Decodable {}
+        public var list: List?
+        public var file: File?
+        public var directory: File?
     }
-    var command: Command
+    public var command: Command
 }

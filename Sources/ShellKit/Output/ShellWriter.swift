@@ -1,5 +1,5 @@
 import Foundation
-import PlayService
+import Locking
 
 /// Where a shell stream's text goes: a file descriptor in the real program, a buffer in tests.
 public protocol TextSink: Sendable {

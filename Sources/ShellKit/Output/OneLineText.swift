@@ -1,7 +1,7 @@
 extension String {
     /// The text with control characters and line/paragraph separators written as `\u{XX}` escapes, so an
     /// error that quotes user input stays one line on stderr and cannot inject terminal escapes.
-    var escapingControlCharacters: String {
+    public var escapingControlCharacters: String {
         var result = ""
         result.reserveCapacity(utf8.count)
         for scalar in unicodeScalars {

@@ -1,9 +1,9 @@
-import PlayService
+import Locking
 
 /// Decides what Ctrl-C means right now: cancel the running command, abandon the prompt's line, or (with
 /// nothing running in a script) stop the program.
-final class InterruptController: Sendable {
-    enum Mode: Sendable {
+public final class InterruptController: Sendable {
+    public enum Mode: Sendable {
         case idle
         case prompt
         case command
@@ -19,17 +19,17 @@ final class InterruptController: Sendable {
     }
 
     /// A command that ignores this many Ctrl-C presses makes the program exit (status 130).
-    static let forceQuitPresses = 3
+    public static let forceQuitPresses = 3
 
     private let state = Locked(State())
 
     /// Called when the user is typing at the prompt (or stops doing so).
-    func setPrompting(_ prompting: Bool) {
+    public func setPrompting(_ prompting: Bool) {
         state.withLock { $0.mode = prompting ? .prompt : ($0.cancellers.isEmpty ? .idle : .command) }
     }
 
     /// Registers a running command's cancel action; returns a token for `endCommand`.
-    func beginCommand(cancel: @escaping @Sendable () -> Void) -> Int {
+    public func beginCommand(cancel: @escaping @Sendable () -> Void) -> Int {
         state.withLock { state in
             let token = state.nextToken
             state.nextToken += 1
@@ -39,7 +39,7 @@ final class InterruptController: Sendable {
         }
     }
 
-    func endCommand(_ token: Int) {
+    public func endCommand(_ token: Int) {
         state.withLock { state in
             state.cancellers[token] = nil
             if state.cancellers.isEmpty {
@@ -50,10 +50,10 @@ final class InterruptController: Sendable {
     }
 
     /// True while a command is running (tests wait on it before interrupting).
-    var hasRunningCommand: Bool { state.withLock { !$0.cancellers.isEmpty } }
+    public var hasRunningCommand: Bool { state.withLock { !$0.cancellers.isEmpty } }
 
     /// True (once) when an interrupt cancelled a command since the last call.
-    func takeInterrupted() -> Bool {
+    public func takeInterrupted() -> Bool {
         state.withLock { state in
             defer { state.interrupted = false }
             return state.interrupted
@@ -61,7 +61,7 @@ final class InterruptController: Sendable {
     }
 
     /// What a Ctrl-C did, for the caller to finish outside the lock.
-    enum Effect: Sendable, Equatable {
+    public enum Effect: Sendable, Equatable {
         /// The running command was asked to stop.
         case cancelledCommand
         /// The running command ignored several Ctrl-C presses: leave the program.
@@ -74,7 +74,7 @@ final class InterruptController: Sendable {
 
     /// Handles one Ctrl-C: cancels the running command(s) and says what else to do.
     @discardableResult
-    func interrupt() -> Effect {
+    public func interrupt() -> Effect {
         let (effect, cancellers) = state.withLock { state -> (Effect, [@Sendable () -> Void]) in
             switch state.mode {
             case .prompt:

@@ -8,4 +8,4 @@ public struct ShellError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// Thrown by `source` when the nested script failed; its errors were already reported, so the runner only
 /// counts the failure.
-struct AlreadyReportedFailure: Error, Sendable {}
+public struct AlreadyReportedFailure: Error, Sendable {}

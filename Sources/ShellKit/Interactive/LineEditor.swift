@@ -1,13 +1,13 @@
 import CEditLine
 import CEditLineShim
 import Foundation
-import PlayService
+import Locking
 
 /// The libedit prompt: line editing, history and Tab completion. Only used when stdin and stdout are
 /// terminals. There is one per process (libedit's state is global).
-final class LineEditor: Sendable {
+public final class LineEditor: Sendable {
     /// What one prompt produced.
-    enum Input: Sendable, Equatable {
+    public enum Input: Sendable, Equatable {
         case line(String)
         /// Ctrl-D on an empty line (or stdin closed).
         case endOfInput
@@ -18,7 +18,7 @@ final class LineEditor: Sendable {
     /// The completer the C callback consults (libedit calls back through a plain C function pointer).
     private static let activeCompleter = Locked<Completer?>(nil)
 
-    init(completer: Completer) {
+    public init(completer: Completer) {
         setlocale(LC_CTYPE, "")
         Self.activeCompleter.withLock { $0 = completer }
         // Configure before using_history(): libedit's first call initialises from these globals.
@@ -28,7 +28,7 @@ final class LineEditor: Sendable {
     }
 
     /// Shows `prompt` and reads one line on a dedicated thread (readline blocks).
-    func readLine(prompt: String) async -> Input {
+    public func readLine(prompt: String) async -> Input {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 let pointer = readline(prompt)
@@ -45,7 +45,7 @@ final class LineEditor: Sendable {
     }
 
     /// Adds a line to the in-memory history (Up recalls it).
-    func addHistory(_ line: String) {
+    public func addHistory(_ line: String) {
         _ = add_history(line)
     }
 }
@@ -91,11 +91,11 @@ private let completionCallback: playcount_completion_fn = { text, start, _ in
 }
 
 /// Helpers for the completion callback.
-enum LineEditorCompletion {
-    static func completer() -> Completer? { LineEditor.currentCompleter }
+public enum LineEditorCompletion {
+    public static func completer() -> Completer? { LineEditor.currentCompleter }
 
     /// The longest common prefix of `words` (by characters).
-    static func commonPrefix(_ words: [String]) -> String {
+    public static func commonPrefix(_ words: [String]) -> String {
         guard var prefix = words.first else { return "" }
         for word in words.dropFirst() {
             while !word.hasPrefix(prefix) { prefix.removeLast() }
@@ -105,5 +105,5 @@ enum LineEditorCompletion {
 }
 
 extension LineEditor {
-    static var currentCompleter: Completer? { activeCompleter.current }
+    public static var currentCompleter: Completer? { activeCompleter.current }
 }
