@@ -219,7 +219,9 @@ def test_ten_thousand_random_lines_never_crash(playcount):
         [line for line in error_lines if not line.startswith("<stdin>:")][:5]
 
 
-def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin, tmp_path):
+def interrupt_right_after_an_answer(playcount_bin, tmp_path):
+    """Starts playcount on piped stdin, reads its answer to `echo ready`, sends SIGINT at once; returns the exit
+    status (None if it was still running 5 s later)."""
     process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=isolated_env(tmp_path))
     try:
@@ -227,7 +229,10 @@ def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin,
         process.stdin.flush()
         assert process.stdout.readline() == b"ready\n"
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 130
+        try:
+            return process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
     finally:
         if process.poll() is None:
             process.kill()
@@ -235,29 +240,11 @@ def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin,
         process.stdin.close()
 
 
-def test_sigint_right_after_an_answer_is_never_lost(playcount_bin, tmp_path):
-    """Issue 11's reproduction: SIGINT sent the moment a piped command's answer is read used to be taken as
-    cancelling that (already finished) command, and the shell went on waiting for stdin. 40 tries, none lost."""
-    lost = []
-    for attempt in range(40):
-        process = subprocess.Popen([str(playcount_bin)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=isolated_env(tmp_path))
-        try:
-            process.stdin.write(b"echo ready\n")
-            process.stdin.flush()
-            assert process.stdout.readline() == b"ready\n"
-            process.send_signal(signal.SIGINT)
-            try:
-                code = process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                code = None
-            if code != 130:
-                lost.append((attempt, code))
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            process.stdin.close()
+def test_exit_status_130_when_interrupted_while_waiting_for_stdin(playcount_bin, tmp_path):
+    """40 tries, none lost (issue 11): SIGINT sent the moment a piped command's answer was read used to be taken
+    as cancelling that finished command, and the shell went on waiting for stdin (about 1 in 10 under load)."""
+    codes = [interrupt_right_after_an_answer(playcount_bin, tmp_path) for _ in range(40)]
+    lost = [(attempt, code) for attempt, code in enumerate(codes) if code != 130]
     assert lost == [], f"SIGINT lost (attempt, exit status): {lost}"
 
 

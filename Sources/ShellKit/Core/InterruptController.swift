@@ -39,13 +39,18 @@ public final class InterruptController: Sendable {
         }
     }
 
-    public func endCommand(_ token: Int) {
+    /// Ends the command of `token`; returns whether a Ctrl-C came while it ran (taken: it is reported once).
+    /// One step under the lock, so a Ctrl-C is either seen here or finds the command gone.
+    @discardableResult
+    public func endCommand(_ token: Int) -> Bool {
         state.withLock { state in
             state.cancellers[token] = nil
+            defer { state.interrupted = false }
             if state.cancellers.isEmpty {
                 state.pressesWhileRunning = 0
                 if state.mode == .command { state.mode = .idle }
             }
+            return state.interrupted
         }
     }
 

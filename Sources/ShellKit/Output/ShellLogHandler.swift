@@ -7,7 +7,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case human
     /// One logfmt line per event: `ts=… level=warning msg="…" key=value …`, for a supervisor's collector.
     case logfmt
-    /// One JSON object per line: `{"ts":"…","level":"warning","msg":"…","key":"value"}`.
+    /// One JSON object per line, keys sorted: `{"level":"warning","msg":"…","nsqd":"…","ts":"…"}`.
     case json
 }
 
@@ -54,9 +54,10 @@ public struct ShellLogHandler: LogHandler {
             fields += keys.map { "\($0)=\(logfmtValue("\(metadata[$0]!)"))" }
             return fields.joined(separator: " ")
         case .json:
-            var fields = [("ts", timestamp(date)), ("level", level.rawValue), ("msg", message)]
-            fields += keys.map { ($0, "\(metadata[$0]!)") }
-            return "{" + fields.map { "\(jsonString($0)):\(jsonString($1))" }.joined(separator: ",") + "}"
+            var object: [String: String] = ["ts": timestamp(date), "level": level.rawValue, "msg": message]
+            for key in keys where object[key] == nil { object[key] = "\(metadata[key]!)" }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            return data.map { String(decoding: $0, as: UTF8.self) } ?? #"{"msg":"unencodable log event"}"#
         }
     }
 
@@ -71,21 +72,5 @@ public struct ShellLogHandler: LogHandler {
         let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
         return "\"\(escaped)\""
-    }
-
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

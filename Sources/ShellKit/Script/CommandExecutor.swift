@@ -37,25 +37,30 @@ extension ShellContext {
         }
         let task = Task { try await command.run(in: self) }
         let token = interrupts.beginCommand { task.cancel() }
-        defer { interrupts.endCommand(token) }
+        let failure: (any Error)?
         do {
             try await withTaskCancellationHandler {
                 try await task.value
             } onCancel: {
                 task.cancel()
             }
-            // A Ctrl-C that came as the command finished (its answer printed, its task not yet ended) was
-            // meant for the run: dropping it here would leave a script waiting on stdin (issue 11).
-            if interrupts.takeInterrupted(), !entry.type.endsOnInterrupt { return .interrupted }
-            return .success
+            failure = nil
         } catch {
-            if interrupts.takeInterrupted() || error is CancellationError { return .interrupted }
-            switch error {
-            case let error as ShellError: return .failed(message: error.message)
-            case is AlreadyReportedFailure: return .failed(message: nil)
-            case let error as LineTokenizer.Error: return .failed(message: error.message)
-            default: return .failed(message: "\(entry.name): \(error)")
-            }
+            failure = error
+        }
+        // Ending the command and taking its interrupt is one step: a Ctrl-C that comes as the command finishes
+        // (its answer printed) either is seen here or finds nothing running (a script then ends with 130).
+        // Dropping it would leave a script waiting on stdin (issue 11).
+        let interrupted = interrupts.endCommand(token)
+        guard let error = failure else {
+            return interrupted && !entry.type.endsOnInterrupt ? .interrupted : .success
+        }
+        if interrupted || error is CancellationError { return .interrupted }
+        switch error {
+        case let error as ShellError: return .failed(message: error.message)
+        case is AlreadyReportedFailure: return .failed(message: nil)
+        case let error as LineTokenizer.Error: return .failed(message: error.message)
+        default: return .failed(message: "\(entry.name): \(error)")
         }
     }
 
