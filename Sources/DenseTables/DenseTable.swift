@@ -14,8 +14,8 @@ public protocol DenseTableKey: Equatable, Sendable {
 /// a dictionary of 16-byte keys and values). The seeds are random per table, so keys chosen by producers
 /// cannot be made to collide without knowing them.
 ///
-/// The hot paths are `@inlinable`, so they are specialised for the key and value types in the modules that
-/// use them.
+/// Every operation is `@inlinable`, so it is specialised for the key and value types in the modules that use
+/// them: unspecialised, growing the index went through generic metadata lookups (5% of a drain's CPU).
 public struct DenseTable<Key: DenseTableKey, Value> {
     /// The keys in slot order.
     public var keys: [Key] { storedKeys }
@@ -87,7 +87,7 @@ public struct DenseTable<Key: DenseTableKey, Value> {
         return values[slot]
     }
 
-    @usableFromInline
+    @inlinable
     mutating func grow() {
         let size = buckets.count * 2
         buckets = Array(repeating: 0, count: size)
