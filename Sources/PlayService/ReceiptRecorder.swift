@@ -61,12 +61,7 @@ public final class ReceiptRecorder: Sendable {
     }
 
     /// Keeps a read batch's plays in memory for `audit` once the batch is committed (this run's only, so
-    /// without message ids: a batch is committed once).
-    public func keep(_ plays: [Play], batch: Int) {
-        keep(plays[...], batch: batch)
-    }
-
-    /// Keeps plays of read batch `batch`: the slice shares its array's storage, nothing is copied.
+    /// without message ids: a batch is committed once). The slice shares its array's storage: nothing is copied.
     public func keep(_ plays: ArraySlice<Play>, batch: Int) {
         guard let first = plays.first else { return }
         state.withLock { state in

@@ -8,8 +8,3 @@ typealias MessageKeySet = DenseTable<MessageKey, Void>
 extension MessageKey: DenseTableKey {
     public var denseTableWords: (UInt64, UInt64) { (idHigh ^ UInt64(bitPattern: timestamp), idLow) }
 }
-
-extension DenseTable where Key == MessageKey, Value == Void {
-    /// The index of `key` in `keys`, if present.
-    func index(of key: MessageKey) -> Int? { existingSlot(of: key) }
-}

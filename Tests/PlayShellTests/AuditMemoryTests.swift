@@ -90,16 +90,16 @@ import Testing
 
     @Test func receiptRecorderKeepsAtMostTheLimit() {
         let recorder = ReceiptRecorder(file: nil, keepingInMemory: 10)
-        recorder.keep(Self.plays(6), batch: 1)
+        recorder.keep(Self.plays(6)[...], batch: 1)
         guard case .success(let kept) = recorder.records else {
             Issue.record("6 of 10 plays should be kept")
             return
         }
         #expect(kept.map(\.video) == Self.plays(6).map(\.video))
         #expect(kept.allSatisfy { $0.batch == 1 })
-        recorder.keep(Self.plays(5, from: 6), batch: 2)
+        recorder.keep(Self.plays(5, from: 6)[...], batch: 2)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
-        recorder.keep(Self.plays(1, from: 11), batch: 3)
+        recorder.keep(Self.plays(1, from: 11)[...], batch: 3)
         #expect(recorder.records == .failure(.overflowed(limit: 10)))
     }
 
@@ -108,7 +108,7 @@ import Testing
         #expect(recorder.memoryLimit == AuditMemory.interactivePlays)
         recorder.keepInMemory(atMost: 0)
         #expect(!recorder.writesFile)
-        recorder.keep(Self.plays(3), batch: 1)
+        recorder.keep(Self.plays(3)[...], batch: 1)
         #expect(recorder.records == .failure(.notKept))
     }
 

@@ -35,8 +35,8 @@ import Testing
         var set = MessageKeySet()
         let indices = (0..<UInt64(5000)).map { set.insert(key($0)).slot }
         #expect(indices == Array(0..<5000))
-        #expect((0..<UInt64(5000)).allSatisfy { set.index(of: key($0)) == Int($0) })
-        #expect(set.index(of: key(5000)) == nil)
+        #expect((0..<UInt64(5000)).allSatisfy { set.existingSlot(of: key($0)) == Int($0) })
+        #expect(set.existingSlot(of: key(5000)) == nil)
     }
 }
 

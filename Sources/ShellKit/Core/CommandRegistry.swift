@@ -17,8 +17,8 @@ import Locking
 ///     tearDown: { shell in await shell.processor?.stop() })
 /// exit(status)
 /// ```
-/// (`PlaycountMain.makeContext()` registers the built-ins: help, quit/exit, echo, sleep, source, set, show,
-/// expect, and the settings `topic` and `channel`.)
+/// (`BuiltinCommands.register(in:)` registers the built-in commands: help, quit/exit, echo, sleep, source, set,
+/// show, expect; playcount's `PlaycountMain.makeContext()` calls it and adds the settings `topic` and `channel`.)
 ///
 /// ## A command
 /// Define a type once; its definition drives parsing, `help NAME` / `NAME --help`, and Tab completion:

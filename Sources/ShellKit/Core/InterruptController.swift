@@ -57,14 +57,6 @@ public final class InterruptController: Sendable {
     /// True while a command is running (tests wait on it before interrupting).
     public var hasRunningCommand: Bool { state.withLock { !$0.cancellers.isEmpty } }
 
-    /// True (once) when an interrupt cancelled a command since the last call.
-    public func takeInterrupted() -> Bool {
-        state.withLock { state in
-            defer { state.interrupted = false }
-            return state.interrupted
-        }
-    }
-
     /// What a Ctrl-C did, for the caller to finish outside the lock.
     public enum Effect: Sendable, Equatable {
         /// The running command was asked to stop.

@@ -46,11 +46,9 @@ public final class ShellContext: Sendable {
         self.commands = commands
         self.components = components
         self.interrupts = InterruptController()
-        var logger = Logger(label: "playcount") { label in
-            ShellLogHandler(label: label, writer: err, level: options.logLevel, format: options.logFormat)
+        self.logger = Logger(label: "playcount") { _ in
+            ShellLogHandler(writer: err, level: options.logLevel, format: options.logFormat)
         }
-        logger.logLevel = options.logLevel
-        self.logger = logger
     }
 
     // MARK: Script location

@@ -19,10 +19,8 @@ public struct ShellLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public let format: LogFormat
     private let writer: ShellWriter
-    private let label: String
 
-    public init(label: String, writer: ShellWriter, level: Logger.Level, format: LogFormat) {
-        self.label = label
+    public init(writer: ShellWriter, level: Logger.Level, format: LogFormat) {
         self.writer = writer
         self.logLevel = level
         self.format = format
