@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
@@ -88,6 +89,7 @@ let package = Package(
                 "Locking", "NSQ", "NSQBroker", "PlayCounts", "PlayState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
@@ -126,6 +128,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "playcount", dependencies: ["PlayShell"]),
@@ -135,8 +138,10 @@ let package = Package(
             dependencies: [
                 "NSQBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Benchmarks that print figures (run by Scripts/bench-*), never timed tests.
@@ -175,7 +180,8 @@ let package = Package(
         .testTarget(
             name: "PlayServiceTests",
             dependencies: [
-                "Locking", "PlayService", "PlayCounts", "PlayState", "NSQ", .product(name: "NIOCore", package: "swift-nio"),
+                "Locking", "PlayService", "PlayCounts", "PlayState", "NSQ", "NSQBroker",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
     ]

@@ -36,6 +36,8 @@ public actor FilePublishClient: PublishClient {
         }
     }
 
+    public func shutdown() { close() }
+
     deinit {
         if fd >= 0 { FileDescriptorWriter.closeDescriptor(fd) }
     }

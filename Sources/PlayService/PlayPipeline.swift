@@ -3,6 +3,7 @@ import NSQ
 import PlayCounts
 import PlayState
 import Locking
+import ServiceLifecycle
 
 /// One run of the processor (`start` … `stop`): an NSQ consumer feeding the `PlayProcessor`, which publishes
 /// to the client, with every read batch made durable in the `PlayStateStore` before it is acknowledged.
@@ -62,10 +63,10 @@ public final class PlayPipeline: Sendable {
     public let configuration: PlayProcessorConfiguration
     public let store: PlayStateStore
     public let deadLetters: DeadLetterSink
-    private let inbox: DeliveryInbox
+    let inbox: DeliveryInbox
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
-    private let logger: Logger
+    let logger: Logger
     private let pruneInterval: WallNanoseconds
     private let finDelay: Duration
     /// The consumer's max-in-flight: the RDY window a catch-up read batch gathers (see ``gatheringWait``).
@@ -78,8 +79,9 @@ public final class PlayPipeline: Sendable {
     private let handOffContinuation: AsyncStream<HandOff>.Continuation
     private let handing = Locked(0)
     private let giveUps: AsyncStream<NSQMessage>
-    private let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
-    private let tasks = Locked<(run: Task<Void, Never>, processing: Task<Void, Never>)?>(nil)
+    let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
+    private let running = Locked<(group: ServiceGroup, run: Task<Void, Never>)?>(nil)
+    private let stopped = OneShotEvent()
 
     public init(_ configuration: Configuration) {
         (handOffs, handOffContinuation) = AsyncStream.makeStream(of: HandOff.self)
@@ -108,38 +110,25 @@ public final class PlayPipeline: Sendable {
         self.readWindow = configuration.consumer.maxInFlight
     }
 
-    /// Resumes from the state store, then connects and starts processing in the background; returns once
-    /// the state is loaded. Throws if the store cannot be read.
+    /// Resumes from the state store, then runs the pipeline's services (``services``) in a `ServiceGroup` in the
+    /// background; returns once the state is loaded and nsqd will push to us. Throws if the store cannot be read.
     public func start() async throws {
         let snapshot = try store.load()
         await processor.restore(from: snapshot)
         // Recovered calls (the unacknowledged call, realtime videos left unpublished) are due at once: the
-        // processor's run() sends them first, while reading starts.
-        let processing = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.acceptHandOffs() }
-                await self.processDeliveries()
-                self.handOffContinuation.finish()
+        // publisher sends them first, while reading starts.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+        let run = Task { [logger] in
+            do {
+                try await group.run()
+            } catch is CancellationError {
+                // stop() gave up waiting (a client that keeps failing): nothing more to say.
+            } catch {
+                logger.error("the pipeline stopped: \(error)")
             }
+            self.stopped.fire()
         }
-        let run = Task { [self] in
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        try await self.consumer.run()
-                    } catch {
-                        self.logger.error("consumer stopped: \(error)")
-                    }
-                    // Every connection is closed: no delivery can follow.
-                    self.inbox.finish()
-                    self.giveUpContinuation.finish()
-                }
-                group.addTask { await self.deadLetterGiveUps() }
-                // The processor's timer loop ends only through stop(); the others end with the consumer.
-                group.addTask { await self.processor.run() }
-            }
-        }
-        tasks.withLock { $0 = (run, processing) }
+        running.withLock { $0 = (group, run) }
         // A script publishes right after `start`: return once nsqd will push to us, so those plays are
         // consumed (bounded: an nsqd that is down is retried in the background meanwhile).
         if await !consumer.waitUntilSubscribed(timeout: .seconds(5)) {
@@ -147,20 +136,32 @@ public final class PlayPipeline: Sendable {
         }
     }
 
-    /// Graceful stop: CLS and settle in-flight messages, process (commit, FIN) what was read, publish
-    /// everything held, close the state store.
+    /// Graceful stop, the services in reverse order: CLS and settle in-flight messages, process (commit, FIN)
+    /// what was read, publish everything held, release the client; then close the state store. Cancelling the
+    /// calling task gives up on a client that keeps failing (what was not delivered stays in the state file).
     public func stop() async {
-        await consumer.stop()
-        guard let tasks = tasks.current else {
+        guard let (group, run) = running.current else {
             try? store.close()
             return
         }
-        await tasks.processing.value  // ends once the consumer's deliveries are finished, processed and counted
-        await processor.stop()
-        await tasks.run.value
+        await group.triggerGracefulShutdown()
+        await withTaskCancellationHandler {
+            await run.value
+        } onCancel: {
+            run.cancel()
+        }
         receipts.close()
         do { try store.close() } catch { logger.error("cannot close the state store: \(error)") }
     }
+
+    /// Returns once the pipeline's services have ended, through ``stop()`` or on their own (a consumer that
+    /// could not run), or when the calling task is cancelled.
+    public func waitUntilStopped() async {
+        await stopped.wait()
+    }
+
+    /// True once the pipeline's services have ended.
+    public var hasStopped: Bool { stopped.hasFired }
 
     /// True while a batch is being processed or counted, or deliveries wait for it.
     public var isProcessing: Bool { busy.current || handing.current > 0 || inbox.pendingCount > 0 }
@@ -169,6 +170,15 @@ public final class PlayPipeline: Sendable {
     public var counters: SessionCounters { counterState.current }
 
     // MARK: Read batches
+
+    /// Reads, commits and counts every delivery until the consumer's deliveries end (see ``IngestService``).
+    func ingest() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.acceptHandOffs() }
+            await self.processDeliveries()
+            self.handOffContinuation.finish()
+        }
+    }
 
     /// Reads, commits and acknowledges deliveries as they come, and hands their plays to the processor, which
     /// publishes on its own task: reading never waits for the client.
@@ -403,7 +413,7 @@ public final class PlayPipeline: Sendable {
     }
 
     /// Publishes a dead letter for each message the consumer gave up on (already FIN'd by the consumer).
-    private func deadLetterGiveUps() async {
+    func deadLetterGiveUps() async {
         for await message in giveUps {
             // Counted before (committed, FIN lost) and redelivered since: nothing to dead-letter.
             let committed = (try? store.alreadyCommitted([MessageKey(message)]).isEmpty) == false

@@ -45,6 +45,8 @@ public final class RecordingPublishClient: PublishClient {
         }
     }
 
+    public func shutdown() async { await inner.shutdown() }
+
     /// The calls the client accepted, in order; or why they were not kept in memory.
     public var calls: Result<[PublishCall], KeptRecordsShortfall> { state.withLock { $0.calls.kept } }
 

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Dispatch
+import Logging
 import NIOCore
 import NIOPosix
 import NSQBroker
+import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -81,15 +82,17 @@ struct PlaycountNSQD: AsyncParsableCommand {
         configuration.maxOutputBufferTimeout = try Self.duration(maxOutputBufferTimeout, flag: "--max-output-buffer-timeout")
         configuration.minOutputBufferTimeout = try Self.duration(minOutputBufferTimeout, flag: "--min-output-buffer-timeout")
 
-        let signals = SignalWaiter()
         let broker = NSQBroker(configuration: configuration)
         try await broker.start()
         let tcp = broker.tcpPort ?? 0
         let http = broker.httpPort ?? 0
         Self.writeLine("playcount-nsqd: TCP \(Self.join(tcpHost, tcp)) HTTP \(Self.join(httpHost, http))", to: STDOUT_FILENO)
-        let signal = await signals.wait()
-        try await broker.stop()
-        Self.writeLine("playcount-nsqd: stopped (signal \(signal))", to: STDERR_FILENO)
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [BrokerService(broker: broker)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "playcount-nsqd")))
+        try await services.run()
+        Self.writeLine("playcount-nsqd: stopped", to: STDERR_FILENO)
     }
 
     /// Writes a line straight to a file descriptor (no stdio buffering: tests read stdout through a pipe).
@@ -157,27 +160,13 @@ struct PlaycountNSQD: AsyncParsableCommand {
     }
 }
 
-/// Waits for SIGINT or SIGTERM (handled by Dispatch sources, so the default action never kills the process).
-final class SignalWaiter {
-    private let sources: [any DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
+/// The broker as a service: it runs (its listeners are bound by `start()`) until a graceful shutdown, which
+/// closes the listeners and connections. Its queues are in memory and end with it.
+struct BrokerService: Service {
+    let broker: NSQBroker
 
-    init() {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func wait() async -> Int32 {
-        for await number in stream { return number }
-        return 0
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await broker.stop()
     }
 }

@@ -18,6 +18,13 @@ public protocol PublishClient: Sendable {
     func publish(_ call: PublishCall) async throws
     /// A short human description, e.g. `stdout` or `http://127.0.0.1:8080/counts`.
     var description: String { get }
+    /// Releases what the client holds (a connection, a file) once nothing will call it again.
+    func shutdown() async
+}
+
+extension PublishClient {
+    /// Nothing to release (stdout, the test clients).
+    public func shutdown() async {}
 }
 
 /// The processor's source of time, injected so tests can run hours of simulated time in milliseconds.

@@ -204,19 +204,19 @@ struct ServeCommand: ShellCommand {
     func run(in shell: ShellContext) async throws {
         if shell.app.session == nil { try await StartCommand.start(in: shell, headless: true) }
         shell.app.installTerminationHandler(in: shell)
-        if let session = shell.app.session {
-            shell.logger.notice(
-                "serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops",
-                metadata: [
-                    "topic": "\(shell.settings[.topic])", "channel": "\(shell.settings[.channel])",
-                    "state": "\(session.store.path)",
-                ])
-        }
-        // SIGTERM is handled by the termination handler (graceful stop, exit 0); SIGINT cancels this task.
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
-        }
-        // This task is cancelled, and a cancelled task would cut the graceful stop short (no flush):
+        guard let session = shell.app.session else { return }
+        shell.logger.notice(
+            "serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops",
+            metadata: [
+                "topic": "\(shell.settings[.topic])", "channel": "\(shell.settings[.channel])",
+                "state": "\(session.store.path)",
+            ])
+        // SIGTERM is handled by the termination handler: the pipeline's graceful stop, then exit 0. SIGINT
+        // cancels this task, which ends the wait.
+        await session.waitUntilStopped()
+        if shell.app.terminationTask != nil { return }
+        let stoppedOnItsOwn = !Task.isCancelled
+        // This task may be cancelled, and a cancelled task would cut the graceful stop short (no flush):
         // stop from a fresh task.
         let app = shell.app
         let logger = shell.logger
@@ -227,5 +227,9 @@ struct ServeCommand: ShellCommand {
                 logger.error("\(error)")
             }
         }.value
+        if stoppedOnItsOwn {
+            // A supervisor should see this and restart the service.
+            throw ShellError("the processor stopped on its own (see the errors above)")
+        }
     }
 }
