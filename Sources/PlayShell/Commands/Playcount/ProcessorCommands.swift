@@ -36,7 +36,12 @@ struct StartCommand: ShellCommand {
         } catch {
             throw ShellError("client: \(error)")
         }
-        let statePath = try PlayStateLocation.resolve(settings[.state], in: shell)
+        let statePath: String
+        do {
+            statePath = try PlayStateLocation.resolve(settings[.state]) { shell.resolvePath($0) }
+        } catch {
+            throw ShellError(error.description)
+        }
         var receiptFile: ReceiptLogFile?
         let recordPath = settings[.record]
         if !recordPath.isEmpty {
