@@ -82,14 +82,21 @@ struct PlaycountNSQD: AsyncParsableCommand {
         configuration.maxOutputBufferTimeout = try Self.duration(maxOutputBufferTimeout, flag: "--max-output-buffer-timeout")
         configuration.minOutputBufferTimeout = try Self.duration(minOutputBufferTimeout, flag: "--min-output-buffer-timeout")
 
+        // The group's Dispatch signal sources take over these signals, but on Linux only once Dispatch has
+        // registered them, some time after the group started: until then the default action would kill the
+        // process. Ignored, the signals wait for the sources.
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
         let broker = NSQBroker(configuration: configuration)
         try await broker.start()
         let tcp = broker.tcpPort ?? 0
         let http = broker.httpPort ?? 0
-        Self.writeLine("playcount-nsqd: TCP \(Self.join(tcpHost, tcp)) HTTP \(Self.join(httpHost, http))", to: STDOUT_FILENO)
+        let ready = "playcount-nsqd: TCP \(Self.join(tcpHost, tcp)) HTTP \(Self.join(httpHost, http))"
+        // The ready line is written once the group traps the signals: a SIGTERM right after it stops gracefully.
+        let service = BrokerService(broker: broker) { Self.writeLine(ready, to: STDOUT_FILENO) }
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [BrokerService(broker: broker)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "playcount-nsqd")))
         try await services.run()
         Self.writeLine("playcount-nsqd: stopped", to: STDERR_FILENO)
@@ -162,10 +169,13 @@ struct PlaycountNSQD: AsyncParsableCommand {
 
 /// The broker as a service: it runs (its listeners are bound by `start()`) until a graceful shutdown, which
 /// closes the listeners and connections. Its queues are in memory and end with it.
+/// `onRunning` is called when the service starts, after its group trapped the shutdown signals.
 struct BrokerService: Service {
     let broker: NSQBroker
+    let onRunning: @Sendable () -> Void
 
     func run() async throws {
+        onRunning()
         try? await gracefulShutdown()
         try await broker.stop()
     }
