@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
@@ -30,6 +33,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The embedded nsqd-compatible broker (TCP protocol V2 + HTTP API + lookupd endpoints).
@@ -55,6 +59,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Where calls go: stdout, a file, a webhook (HTTP/1.1 over NIO).
@@ -89,6 +94,20 @@ let package = Package(
                 "Locking", "NSQ", "NSQBroker", "PlayCounts", "PlayState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The operations endpoints of a running service, on Hummingbird: /metrics (Prometheus text, from
+        // swift-metrics through swift-prometheus), /healthz, /readyz, /status and /stats.
+        .target(
+            name: "PlayHTTP",
+            dependencies: [
+                "PlayService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -121,6 +140,7 @@ let package = Package(
                 "NSQBroker",
                 "PlayClients",
                 "PlayCounts",
+                "PlayHTTP",
                 "PlayLoad",
                 "PlayService",
                 "PlayState",
@@ -175,6 +195,15 @@ let package = Package(
             dependencies: [
                 "Locking", "PlayShell", "PlayService", "PlayCounts", "ShellKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "PlayHTTPTests",
+            dependencies: [
+                "PlayHTTP", "PlayService", "PlayCounts", "PlayState", "NSQ", "NSQBroker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(

@@ -1,3 +1,4 @@
+import Metrics
 import Logging
 import NSQ
 import PlayCounts
@@ -40,6 +41,8 @@ public final class PlayPipeline: Sendable {
         /// window in which a crash leaves committed messages unacknowledged (redelivered, then skipped as
         /// duplicates). Set from `PLAYCOUNT_TEST_FIN_DELAY_MS`; zero in normal use.
         public var finDelay: Duration = .zero
+        /// Where the run's metrics go (``PipelineMetrics``); nil reports none.
+        public var metrics: PipelineMetrics?
 
         public init(
             consumer: NSQConsumerConfiguration, processor: PlayProcessorConfiguration, client: any PublishClient,
@@ -64,6 +67,7 @@ public final class PlayPipeline: Sendable {
     public let store: PlayStateStore
     public let deadLetters: DeadLetterSink
     let inbox: DeliveryInbox
+    let metrics: PipelineMetrics?
     private let parser = PlayMessageParser()
     private let clock = SystemWallClock()
     let logger: Logger
@@ -82,6 +86,7 @@ public final class PlayPipeline: Sendable {
     let giveUpContinuation: AsyncStream<NSQMessage>.Continuation
     private let running = Locked<(group: ServiceGroup, run: Task<Void, Never>)?>(nil)
     private let stopped = OneShotEvent()
+    private let started = Locked(false)
 
     public init(_ configuration: Configuration) {
         (handOffs, handOffContinuation) = AsyncStream.makeStream(of: HandOff.self)
@@ -96,11 +101,13 @@ public final class PlayPipeline: Sendable {
         consumerConfiguration.pauseReadingAfterDelivery = true
         self.consumer = NSQConsumer(
             configuration: consumerConfiguration, onGiveUp: { giveUpContinuation.yield($0) },
-            onDelivery: { inbox.append($0) }, logger: configuration.logger)
-        self.client = RecordingPublishClient(configuration.client)
+            onDelivery: { inbox.append($0) }, logger: configuration.logger, metrics: configuration.metrics?.consumer)
+        self.metrics = configuration.metrics
+        self.client = RecordingPublishClient(configuration.client, metrics: configuration.metrics)
         self.store = configuration.store
         self.processor = PlayProcessor(
-            client: client, configuration: configuration.processor, journal: StoreCallJournal(store: configuration.store))
+            client: client, configuration: configuration.processor, journal: StoreCallJournal(store: configuration.store),
+            metrics: configuration.metrics?.processor)
         self.receipts = ReceiptRecorder(file: configuration.receiptFile)
         self.configuration = configuration.processor
         self.deadLetters = configuration.deadLetters
@@ -129,6 +136,7 @@ public final class PlayPipeline: Sendable {
             self.stopped.fire()
         }
         running.withLock { $0 = (group, run) }
+        started.withLock { $0 = true }
         // A script publishes right after `start`: return once nsqd will push to us, so those plays are
         // consumed (bounded: an nsqd that is down is retried in the background meanwhile).
         if await !consumer.waitUntilSubscribed(timeout: .seconds(5)) {
@@ -162,6 +170,9 @@ public final class PlayPipeline: Sendable {
 
     /// True once the pipeline's services have ended.
     public var hasStopped: Bool { stopped.hasFired }
+
+    /// True once ``start()`` has loaded the state and started the services.
+    public var hasStarted: Bool { started.current }
 
     /// True while a batch is being processed or counted, or deliveries wait for it.
     public var isProcessing: Bool { busy.current || handing.current > 0 || inbox.pendingCount > 0 }
@@ -321,6 +332,9 @@ public final class PlayPipeline: Sendable {
             let outcome = await ingest.run(chunk, of: messages, redelivery: &redelivery, receivedAt: now, effects: effects)
             chunk.removeAll(keepingCapacity: true)
             for (id, rejection) in outcome.rejections { reportInvalid(id, rejection) }
+            if outcome.deadLettered > 0, let metrics {
+                for (_, rejection) in outcome.rejections { metrics.deadLettered(reason: rejection.reason.rawValue) }
+            }
             deadLettered += outcome.deadLettered
             duplicates += outcome.duplicates
             deadLetterFailures += outcome.deadLetterFailures
@@ -348,6 +362,11 @@ public final class PlayPipeline: Sendable {
             $0.duplicatesSkipped += duplicates
             $0.deadLetterFailures += deadLetterFailures
             $0.commitFailures += commitFailures
+        }
+        if let metrics {
+            if duplicates > 0 { metrics.duplicatesSkipped.increment(by: duplicates) }
+            if deadLetterFailures > 0 { metrics.deadLetterFailures.increment(by: deadLetterFailures) }
+            if commitFailures > 0 { metrics.commitFailures.increment(by: commitFailures) }
         }
         return (batch, deadLettered)
     }
@@ -386,7 +405,10 @@ public final class PlayPipeline: Sendable {
         }
 
         func commit(_ batch: BatchCommit) throws {
+            guard let metrics = session.metrics else { return try session.store.commit(batch) }
+            let started = ContinuousClock.now
             try session.store.commit(batch)
+            metrics.commitDuration.record(duration: ContinuousClock.now - started)
         }
 
         func finish(_ refs: [MessageRef]) async {
@@ -422,6 +444,7 @@ public final class PlayPipeline: Sendable {
                     message, committed: committed, maxAttempts: consumer.configuration.maxAttempts)
             else {
                 counterState.withLock { $0.duplicatesSkipped += 1 }
+                metrics?.duplicatesSkipped.increment()
                 continue
             }
             do {
@@ -430,8 +453,10 @@ public final class PlayPipeline: Sendable {
                     $0.deadLettered += 1
                     $0.gaveUp += 1
                 }
+                metrics?.deadLettered(reason: DeadLetter.maxAttemptsReason)
             } catch {
                 counterState.withLock { $0.deadLetterFailures += 1 }
+                metrics?.deadLetterFailures.increment()
                 logger.error(
                     "cannot publish the dead letter of a message given up on: \(error)",
                     metadata: ["message_id": "\(message.id)", "topic": "\(deadLetters.topic)"])

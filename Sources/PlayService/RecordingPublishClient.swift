@@ -17,10 +17,16 @@ public final class RecordingPublishClient: PublishClient {
 
     public let inner: any PublishClient
     private let state: Locked<State>
+    private let metrics: PipelineMetrics?
 
     /// - Parameter limit: the most video counts (summed over calls) kept in memory for `audit`; 0 keeps none.
-    public init(_ inner: any PublishClient, keepingInMemory limit: Int = AuditMemory.interactivePlays) {
+    /// - Parameter metrics: told of each refused attempt, by kind.
+    public init(
+        _ inner: any PublishClient, keepingInMemory limit: Int = AuditMemory.interactivePlays,
+        metrics: PipelineMetrics? = nil
+    ) {
         self.inner = inner
+        self.metrics = metrics
         self.state = Locked(State(calls: KeptRecords(limit: limit)))
     }
 
@@ -36,7 +42,12 @@ public final class RecordingPublishClient: PublishClient {
     public var description: String { inner.description }
 
     public func publish(_ call: PublishCall) async throws {
-        try await inner.publish(call)
+        do {
+            try await inner.publish(call)
+        } catch {
+            metrics?.clientError(error)
+            throw error
+        }
         state.withLock { state in
             if state.lastCounts != nil {
                 for count in call.counts { state.lastCounts?[count.video] = count.plays }

@@ -53,13 +53,15 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
     private var finishedDelta = 0
     private var requeuedDelta = 0
     private var gaveUpDelta = 0
+    private let metrics: NSQConsumerMetrics?
 
     init(
         stateMachine: ConsumerConnectionStateMachine, callbacks: Callbacks,
         status: NIOLockedValueBox<NSQConnectionStatus>, closeTimeout: TimeAmount,
         subscribed: EventLoopPromise<NSQIdentifyResponse>, pauseReadingAfterDelivery: Bool = false,
-        touchesHeldMessages: Bool = false
+        touchesHeldMessages: Bool = false, metrics: NSQConsumerMetrics? = nil
     ) {
+        self.metrics = metrics
         self.pauseReadingAfterDelivery = pauseReadingAfterDelivery
         self.touchesHeldMessages = touchesHeldMessages
         self.stateMachine = stateMachine
@@ -294,6 +296,7 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
         if !stillHeld.isEmpty {
             heldLonger.append(stillHeld)
             status.withLockedValue { $0.touched += stillHeld.count }
+            metrics?.touched.increment(by: stillHeld.count)
         }
         heldRecently = []
         flushUnlessReading()
@@ -320,6 +323,12 @@ final class ConsumerChannelHandler: ChannelDuplexHandler {
             $0.requeued += requeued
             $0.gaveUp += gaveUp
             $0.inFlight = inFlight
+        }
+        if let metrics {
+            if received > 0 { metrics.received.increment(by: received) }
+            if finished > 0 { metrics.finished.increment(by: finished) }
+            if requeued > 0 { metrics.requeued.increment(by: requeued) }
+            if gaveUp > 0 { metrics.gaveUp.increment(by: gaveUp) }
         }
     }
 }

@@ -12,7 +12,7 @@ enum ConsumerConnection {
     static func connect(
         to address: NSQAddress, role: NSQConnectionRole = .live, configuration: NSQConsumerConfiguration,
         eventLoopGroup: any EventLoopGroup, status: NIOLockedValueBox<NSQConnectionStatus>,
-        callbacks: ConsumerChannelHandler.Callbacks
+        callbacks: ConsumerChannelHandler.Callbacks, metrics: NSQConsumerMetrics? = nil
     ) async throws -> Connected {
         let eventLoop = eventLoopGroup.any()
         let subscribed = eventLoop.makePromise(of: NSQIdentifyResponse.self)
@@ -44,7 +44,7 @@ enum ConsumerConnection {
                             stateMachine: stateMachine, callbacks: callbacks, status: status,
                             closeTimeout: closeTimeout, subscribed: subscribed,
                             pauseReadingAfterDelivery: pauseReadingAfterDelivery,
-                            touchesHeldMessages: touchesHeldMessages)
+                            touchesHeldMessages: touchesHeldMessages, metrics: metrics)
                         let handle = NSQConnectionHandle(
                             address: addressText, role: role, channel: channel, handler: handler,
                             requeueDelay: requeueDelay, maxRequeueDelay: maxRequeueDelay)

@@ -1,5 +1,5 @@
 /// What a consumer connection is for (see ``NSQConsumerConfiguration/CatchUp``).
-public enum NSQConnectionRole: String, Sendable, Hashable {
+public enum NSQConnectionRole: String, Sendable, Hashable, CaseIterable {
     /// Holds the RDY window while messages arrive as nsqd stamps them (the only connection without catch-up).
     case live
     /// The buffered connection that holds the RDY window while the consumer is behind.
@@ -8,7 +8,7 @@ public enum NSQConnectionRole: String, Sendable, Hashable {
 
 /// A snapshot of one nsqd connection of a consumer.
 public struct NSQConnectionStatus: Sendable, Hashable {
-    public enum State: String, Sendable, Hashable {
+    public enum State: String, Sendable, Hashable, CaseIterable {
         case connecting, identifying, subscribing, subscribed, closing, closed
         /// Dropped; waiting for the backoff before connecting again.
         case backingOff = "backing-off"

@@ -26,6 +26,7 @@ public final class NSQConsumer: Sendable {
     private let onGiveUp: @Sendable (NSQMessage) -> Void
     private let onDelivery: (@Sendable (NSQDelivery) -> Void)?
     private let logger: Logger
+    private let metrics: NSQConsumerMetrics?
     private let shared = NIOLockedValueBox(Shared())
     private let readyLock = NIOLock()
     private let events: AsyncStream<Event>
@@ -71,13 +72,16 @@ public final class NSQConsumer: Sendable {
     ///   - logger: told (a warning, once per connection) when a connection keeps failing in a way a person
     ///     should know about (nsqd refusing the catch-up connection's buffer settings, say); reading goes on
     ///     meanwhile. Logs nowhere by default.
+    ///   - metrics: where message counts are also reported; nil reports nothing.
     public init(
         configuration: NSQConsumerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onGiveUp: @escaping @Sendable (NSQMessage) -> Void = { _ in },
         onDelivery: (@Sendable (NSQDelivery) -> Void)? = nil,
-        logger: Logger = Logger(label: "nsq.consumer", factory: { _ in SwiftLogNoOpLogHandler() })
+        logger: Logger = Logger(label: "nsq.consumer", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metrics: NSQConsumerMetrics? = nil
     ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.onGiveUp = onGiveUp
@@ -246,7 +250,7 @@ public final class NSQConsumer: Sendable {
             do {
                 let connected = try await ConsumerConnection.connect(
                     to: parsed, role: role, configuration: configuration, eventLoopGroup: eventLoopGroup,
-                    status: status, callbacks: callbacks)
+                    status: status, callbacks: callbacks, metrics: metrics)
                 failures = 0
                 let stopNow = shared.withLockedValue { shared -> Bool in
                     if shared.entries[address]?.slots[role]?.everConnected == true {

@@ -27,6 +27,27 @@ extension PublishClient {
     public func shutdown() async {}
 }
 
+/// What kind of failure a client's refusal was; bounded, for the `playcount_client_errors_total{kind}` metric.
+public enum PublishFailureKind: String, Sendable, Hashable, CaseIterable {
+    /// No answer within the client's timeout.
+    case timeout
+    /// The connection could not be opened.
+    case connect
+    /// The connection failed before a complete answer.
+    case connection
+    /// The client answered that it refused the call (an HTTP status outside 2xx).
+    case status
+    /// The TLS handshake failed (an untrusted or invalid certificate, say).
+    case tls
+    /// A file or stream that could not be written, and anything else.
+    case other
+}
+
+/// A client error that knows its ``PublishFailureKind``.
+public protocol ClassifiedPublishError: Error {
+    var kind: PublishFailureKind { get }
+}
+
 /// The processor's source of time, injected so tests can run hours of simulated time in milliseconds.
 public protocol WallClock: Sendable {
     func now() -> WallNanoseconds

@@ -23,6 +23,7 @@ public actor PlayProcessor {
     private let clock: any WallClock
     private let receiptSink: (@Sendable (String) -> Void)?
     private let journal: (any CallJournal)?
+    private let metrics: ProcessorMetrics?
 
     private var policy: PublishPolicy
     private var recorder: StatsRecorder
@@ -66,20 +67,24 @@ public actor PlayProcessor {
     /// - Parameter receiptSink: receives the receipt log, a chunk of JSON lines per read batch (see `ReceiptLog`).
     /// - Parameter journal: records each call before it is attempted and once it is acknowledged (durable
     ///   outbox); nil for a processor without a state store.
+    /// - Parameter metrics: where the stats' events are also reported as they happen; nil reports nothing.
     public init(
         client: any PublishClient,
         clock: any WallClock = SystemWallClock(),
         configuration: PlayProcessorConfiguration = PlayProcessorConfiguration(),
         receiptSink: (@Sendable (String) -> Void)? = nil,
-        journal: (any CallJournal)? = nil
+        journal: (any CallJournal)? = nil,
+        metrics: ProcessorMetrics? = nil
     ) {
         self.client = client
         self.clock = clock
         self.configuration = configuration
         self.receiptSink = receiptSink
         self.journal = journal
+        self.metrics = metrics
         self.policy = PublishPolicy(configuration: configuration.policy)
-        self.recorder = StatsRecorder(configuration: configuration.policy, readWindow: configuration.readWindow)
+        self.recorder = StatsRecorder(
+            configuration: configuration.policy, readWindow: configuration.readWindow, metrics: metrics)
     }
 
     // MARK: Recovery
@@ -114,6 +119,7 @@ public actor PlayProcessor {
     /// Counts one read batch without sending anything, so the caller can acknowledge the batch's messages (FIN)
     /// before the calls go out; `publishSoon()` (or `publishPending()`) sends them.
     public func accept(_ batch: PlayBatch, invalidMessages invalid: Int = 0) {
+        metrics?.accepted(plays: batch.count, invalid: max(0, invalid))
         if invalid > 0 {
             invalidMessages += invalid
             recorder.recordInvalidMessages(invalid)
@@ -145,6 +151,7 @@ public actor PlayProcessor {
     /// Counts invalid messages that came without valid plays.
     public func recordInvalidMessages(_ count: Int) {
         guard count > 0 else { return }
+        metrics?.accepted(plays: 0, invalid: count)
         invalidMessages += count
         recorder.recordInvalidMessages(count)
     }
@@ -207,6 +214,7 @@ public actor PlayProcessor {
     public func stats() -> PlayCountStats {
         guard !playsAwaitingCall.isEmpty else { return recorder.snapshot() }
         var withWaiting = recorder
+        withWaiting.metrics = nil  // a snapshot only: these plays are reported when they are recorded
         withWaiting.recordBatch(playsAwaitingCall)
         return withWaiting.snapshot()
     }

@@ -40,10 +40,17 @@ public struct StatsRecorder: Sendable {
 
     /// The floor given the RDY window, when the reader's window is known.
     public private(set) var windowFloor: ReadWindowFloor?
+    /// Where the figures are also reported as they are recorded (realtime and late plays, calls, latencies,
+    /// staleness); nil reports nothing. A copy made only to read a snapshot must set it to nil.
+    public var metrics: ProcessorMetrics?
 
     /// - Parameter readWindow: the consumer's max-in-flight, for ``PlayCountStats/windowFloor``; nil leaves it out.
-    public init(configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(), readWindow: Int? = nil) {
+    public init(
+        configuration: PublishPolicyConfiguration = PublishPolicyConfiguration(), readWindow: Int? = nil,
+        metrics: ProcessorMetrics? = nil
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.bound = PublishLowerBound(configuration: configuration)
         self.windowFloor = readWindow.map { ReadWindowFloor(window: $0, configuration: configuration) }
     }
@@ -54,6 +61,7 @@ public struct StatsRecorder: Sendable {
 
     public mutating func recordFailedAttempt() {
         failedAttempts += 1
+        metrics?.failedAttempts.increment()
     }
 
     /// One read batch of valid plays.
@@ -68,6 +76,7 @@ public struct StatsRecorder: Sendable {
         let threshold = configuration.realtimeThreshold
         let maxStaleness = configuration.maxStaleness
         plays += batch.count
+        let (realtimeBefore, lateBefore) = (realtimePlays, latePlays)
         for group in batch.videos {
             let slot = videos.slot(of: group.video)
             for play in group.plays {
@@ -79,6 +88,10 @@ public struct StatsRecorder: Sendable {
                 if play.receivedAt > play.queuedAt.saturatingAdd(maxStaleness) { latePlays += 1 }
             }
         }
+        if let metrics {
+            if realtimePlays > realtimeBefore { metrics.realtimePlays.increment(by: realtimePlays - realtimeBefore) }
+            if latePlays > lateBefore { metrics.latePlays.increment(by: latePlays - lateBefore) }
+        }
     }
 
     /// One call the client accepted.
@@ -86,6 +99,14 @@ public struct StatsRecorder: Sendable {
         calls += 1
         videosPublished += call.counts.count
         videosPerCallMax = max(videosPerCallMax, call.counts.count)
+        let staleBefore = stalePlays
+        defer {
+            if let metrics {
+                metrics.calls.increment()
+                metrics.videosPerCall.record(call.counts.count)
+                if stalePlays > staleBefore { metrics.stalePlays.increment(by: stalePlays - staleBefore) }
+            }
+        }
         for entry in call.counts {
             guard let slot = videos.existingSlot(of: entry.video), entry.plays > videos.values[slot].published else {
                 continue
@@ -104,11 +125,17 @@ public struct StatsRecorder: Sendable {
                 let staleness = call.publishedAt.saturatingSubtract(queuedAt)
                 worstStaleness = max(worstStaleness, staleness)
                 if staleness > configuration.maxStaleness { stalePlays += 1 }
+                metrics?.stalenessAtPublish.recordNanoseconds(staleness)
                 if realtime {
                     let receivedAt = state.realtimeReceivedAt[state.realtimeHead]
                     state.realtimeHead += 1
-                    fromReceive.record(call.publishedAt.saturatingSubtract(receivedAt))
+                    let fromReceiveNanoseconds = call.publishedAt.saturatingSubtract(receivedAt)
+                    fromReceive.record(fromReceiveNanoseconds)
                     fromQueue.record(staleness)
+                    if let metrics {
+                        metrics.realtimeLatencyFromReceive.recordNanoseconds(fromReceiveNanoseconds)
+                        metrics.realtimeLatencyFromQueue.recordNanoseconds(staleness)
+                    }
                 }
             }
             Self.dropConsumed(&state)

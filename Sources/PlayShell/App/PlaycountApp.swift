@@ -16,6 +16,7 @@ final class PlaycountApp: Sendable {
     private let lastSession = Locked<PlayPipeline?>(nil)
     private let producers = Locked<[String: NSQProducer]>([:])
     private let expected = Locked<[VideoID: Int]>([:])
+    private let operationsEndpoints = Locked<OperationsEndpoints?>(nil)
 
     /// Where NSQ is: the configured addresses, or the embedded broker (started on demand).
     struct Target: Sendable {
@@ -63,6 +64,19 @@ final class PlaycountApp: Sendable {
             return producer
         }
     }
+
+    // MARK: Operations endpoints
+
+    /// Serves `/metrics`, `/healthz`, `/readyz`, `/status` and `/stats` on `address` until the program stops
+    /// (`--http-address`); every pipeline started from then on reports its metrics there.
+    func serveOperations(on address: NSQAddress, shell: ShellContext) async throws {
+        let endpoints = OperationsEndpoints()
+        operationsEndpoints.withLock { $0 = endpoints }
+        try await endpoints.start(address: address, shell: shell)
+    }
+
+    /// The operations endpoints, when `--http-address` was given.
+    var operations: OperationsEndpoints? { operationsEndpoints.current }
 
     // MARK: The processor
 
@@ -165,6 +179,7 @@ final class PlaycountApp: Sendable {
         }
         for producer in producers.withLock({ Array($0.values) }) { await producer.close() }
         try? await broker.stop()
+        await operations?.stop()
     }
 }
 

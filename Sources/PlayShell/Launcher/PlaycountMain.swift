@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSQ
 import ShellKit
 
 /// The `playcount` program: parses its own arguments, builds the shell, and runs the interactive prompt,
@@ -61,6 +62,18 @@ public enum PlaycountMain {
         } catch {
             shell.err.print("playcount: \(error) (see 'playcount --help')")
             return ExitStatus.usage
+        }
+        if let httpAddress = options.httpAddress {
+            guard let address = NSQAddress(httpAddress) else {
+                shell.err.print("playcount: --http-address takes HOST:PORT, got '\(httpAddress)' (see 'playcount --help')")
+                return ExitStatus.usage
+            }
+            do {
+                try await shell.app.serveOperations(on: address, shell: shell)
+            } catch {
+                shell.err.print("playcount: \(error)")
+                return ExitStatus.commandFailed
+            }
         }
         // A reader that goes away (`playcount … | head`) must not kill the shell: writes just fail.
         signal(SIGPIPE, SIG_IGN)

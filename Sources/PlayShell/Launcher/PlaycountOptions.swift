@@ -53,6 +53,11 @@ struct PlaycountOptions: ParsableCommand {
     @Option(help: ArgumentHelp("nsqlookupd HTTP address to discover nsqd from (repeatable).", valueName: "host:port"))
     var lookupdHTTPAddress: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Serve /metrics (Prometheus), /healthz, /readyz, /status and /stats here (off unless given; port 0: a free one).",
+        valueName: "host:port"))
+    var httpAddress: String?
+
     @Option(help: "NSQ topic the play events arrive on (the 'topic' setting).")
     var topic: String?
 

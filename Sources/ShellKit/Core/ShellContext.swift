@@ -90,10 +90,14 @@ public final class ShellContext: Sendable {
 
     /// Prints `value` as one pretty, key-sorted JSON document on stdout.
     public func printJSON<Value: Encodable>(_ value: Value) throws {
+        out.print(try Self.jsonText(value))
+    }
+
+    /// `value` as `--json` prints it (pretty, keys sorted), for other faces that show the same documents.
+    public static func jsonText<Value: Encodable>(_ value: Value) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        out.print(String(decoding: data, as: UTF8.self))
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// Prints `value` as JSON when `json` is true, else the table `table(value)` builds: the one call a

@@ -85,6 +85,7 @@ struct StartCommand: ShellCommand {
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
             client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, logger: shell.logger)
+        sessionConfiguration.metrics = shell.app.operations?.metrics
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
         }
