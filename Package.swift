@@ -186,7 +186,8 @@ let package = Package(
         .testTarget(
             name: "PlayCountsTests",
             dependencies: [
-                "PlayCounts", "PlayClients", "PlayLoad", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                "PlayCounts", "PlayClients", "PlayLoad", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(name: "PlayStateTests", dependencies: ["PlayState", "PlayCounts", "NSQ", .product(name: "GRDB", package: "GRDB.swift")]),
