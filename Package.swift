@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "playcount", targets: ["playcount"]),
         .executable(name: "playcount-nsqd", targets: ["playcount-nsqd"]),
+        .executable(name: "playcount-web", targets: ["playcount-web"]),
         .library(name: "NSQ", targets: ["NSQ"]),
         .library(name: "NSQBroker", targets: ["NSQBroker"]),
         .library(name: "PlayCounts", targets: ["PlayCounts"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // NSQ wire protocol: shared types, client codec, consumer, producer, lookupd discovery.
@@ -111,6 +113,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The web page client: the calls' feed (Server-Sent Events with replay and snapshots), the page itself (HTML,
+        // CSS and JS from the binary) and a webhook receiver, as routes on Hummingbird.
+        .target(
+            name: "PlayWeb",
+            dependencies: [
+                "Locking", "PlayCounts",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // libedit, through its readline-compatible API, plus a tiny C shim for its mutable globals.
         .systemLibrary(
             name: "CEditLine",
@@ -142,6 +156,7 @@ let package = Package(
                 "PlayCounts",
                 "PlayHTTP",
                 "PlayLoad",
+                "PlayWeb",
                 "PlayService",
                 "PlayState",
                 "ShellKit",
@@ -161,6 +176,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The web page as a service of its own: receives the webhook's calls and serves the page.
+        .executableTarget(
+            name: "playcount-web",
+            dependencies: [
+                "PlayHTTP", "PlayWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -201,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "PlayHTTPTests",
             dependencies: [
-                "PlayHTTP", "PlayService", "PlayCounts", "PlayState", "NSQ", "NSQBroker",
+                "PlayHTTP", "PlayWeb", "PlayService", "PlayCounts", "PlayState", "NSQ", "NSQBroker",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

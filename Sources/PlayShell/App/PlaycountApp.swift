@@ -16,7 +16,8 @@ final class PlaycountApp: Sendable {
     private let lastSession = Locked<PlayPipeline?>(nil)
     private let producers = Locked<[String: NSQProducer]>([:])
     private let expected = Locked<[VideoID: Int]>([:])
-    private let operationsEndpoints = Locked<OperationsEndpoints?>(nil)
+    /// The operations endpoints and the web page, when asked for.
+    let http = HTTPEndpoints()
 
     /// Where NSQ is: the configured addresses, or the embedded broker (started on demand).
     struct Target: Sendable {
@@ -64,19 +65,6 @@ final class PlaycountApp: Sendable {
             return producer
         }
     }
-
-    // MARK: Operations endpoints
-
-    /// Serves `/metrics`, `/healthz`, `/readyz`, `/status` and `/stats` on `address` until the program stops
-    /// (`--http-address`); every pipeline started from then on reports its metrics there.
-    func serveOperations(on address: NSQAddress, shell: ShellContext) async throws {
-        let endpoints = OperationsEndpoints()
-        operationsEndpoints.withLock { $0 = endpoints }
-        try await endpoints.start(address: address, shell: shell)
-    }
-
-    /// The operations endpoints, when `--http-address` was given.
-    var operations: OperationsEndpoints? { operationsEndpoints.current }
 
     // MARK: The processor
 
@@ -179,7 +167,7 @@ final class PlaycountApp: Sendable {
         }
         for producer in producers.withLock({ Array($0.values) }) { await producer.close() }
         try? await broker.stop()
-        await operations?.stop()
+        await http.stop()
     }
 }
 

@@ -35,11 +35,13 @@ extension Setting where Value == String {
     public static var client: Setting<String> {
         Setting(
             name: "client", defaultValue: "stdout",
-            help: "Where counts are published: stdout, file:PATH or http://HOST:PORT/PATH.",
-            suggestions: ["stdout", "file:", "http://127.0.0.1:8080/counts"],
+            help: "Where counts are published: stdout, file:PATH, http(s)://HOST:PORT/PATH, or web[:HOST:PORT] (a web page).",
+            suggestions: ["stdout", "file:", "http://127.0.0.1:8080/counts", "web"],
             validate: { spec in
-                spec == "stdout" || spec == "-" || spec.hasPrefix("file:") || spec.hasPrefix("http://")
-                    ? nil : "use stdout, file:PATH or http://HOST:PORT/PATH"
+                if spec.hasPrefix("web") { return (try? WebClientSpec.address(spec)) == nil ? WebClientSpec.usage : nil }
+                return spec == "stdout" || spec == "-" || spec.hasPrefix("file:") || spec.hasPrefix("http://")
+                    || spec.hasPrefix("https://")
+                    ? nil : "use stdout, file:PATH, http(s)://HOST:PORT/PATH or web[:HOST:PORT]"
             })
     }
 

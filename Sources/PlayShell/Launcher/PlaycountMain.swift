@@ -69,7 +69,7 @@ public enum PlaycountMain {
                 return ExitStatus.usage
             }
             do {
-                try await shell.app.serveOperations(on: address, shell: shell)
+                try await shell.app.http.startOperations(on: address, shell: shell)
             } catch {
                 shell.err.print("playcount: \(error)")
                 return ExitStatus.commandFailed

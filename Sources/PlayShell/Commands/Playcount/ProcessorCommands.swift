@@ -6,6 +6,7 @@ import PlayCounts
 import PlayState
 import PlayService
 import PlayClients
+import PlayWeb
 import ShellKit
 
 /// `start`: connects the processor to NSQ and starts counting and publishing.
@@ -31,10 +32,16 @@ struct StartCommand: ShellCommand {
         let settings = shell.settings
         let target = try await shell.app.target(in: shell)
         let client: any PublishClient
-        do {
-            client = try PublishClientFactory.make(spec: settings[.client])
-        } catch {
-            throw ShellError("client: \(error)")
+        if let address = try WebClientSpec.address(settings[.client]) {
+            let feed = shell.app.http.feed
+            feed.realtimeThreshold = settings[.realtimeThreshold]
+            client = WebPublishClient(feed: feed, pageURL: try await shell.app.http.webPage(on: address, shell: shell))
+        } else {
+            do {
+                client = try PublishClientFactory.make(spec: settings[.client])
+            } catch {
+                throw ShellError("client: \(error)")
+            }
         }
         let statePath: String
         do {
@@ -85,7 +92,7 @@ struct StartCommand: ShellCommand {
             consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
             client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, logger: shell.logger)
-        sessionConfiguration.metrics = shell.app.operations?.metrics
+        sessionConfiguration.metrics = shell.app.http.metrics
         if let delay = ProcessInfo.processInfo.environment["PLAYCOUNT_TEST_FIN_DELAY_MS"].flatMap({ Int($0) }), delay > 0 {
             sessionConfiguration.finDelay = .milliseconds(min(delay, 10_000))
         }

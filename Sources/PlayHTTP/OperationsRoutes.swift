@@ -17,31 +17,21 @@ public protocol OperationsSource: Sendable {
     func statsJSON() async throws -> String?
 }
 
-/// The HTTP endpoints an operator or a container platform polls, on Hummingbird:
-/// - `GET /metrics`: every metric in Prometheus's text format (the registry's, gauges refreshed first);
-/// - `GET /healthz`: 200 while the process serves requests (liveness);
-/// - `GET /readyz`: 200 when running, subscribed to every nsqd and the client accepts calls; else 503 with the
-///   reasons, one per line (readiness, see ``PipelineReadiness``);
-/// - `GET /status`, `GET /stats`: the shell's `status --json` and `stats --json`.
-///
-/// A `Service`: it runs until its group shuts down gracefully, and then stops accepting connections.
-public struct OperationsServer: Service {
+/// An HTTP server on Hummingbird serving a router's routes (``OperationsRoutes``, the web page's), as a
+/// `Service`: it runs until its group shuts down gracefully, then stops accepting connections and waits for the
+/// requests in flight (long-lived ones, such as an event stream, end on graceful shutdown themselves).
+public struct HTTPServerService: Service {
     public let host: String
     public let port: Int
     private let application: Application<RouterResponder<BasicRequestContext>>
 
-    /// - Parameters:
-    ///   - registry: what `/metrics` emits (the registry behind the program's `PrometheusMetricsFactory`).
-    ///   - metrics: the pipeline metrics whose gauges are set before each scrape.
-    ///   - onRunning: called with the bound address once the server listens (port 0 picks a free one).
+    /// - Parameter onRunning: called with the bound address once the server listens (port 0 picks a free one).
     public init(
-        host: String, port: Int, registry: PrometheusCollectorRegistry, metrics: PipelineMetrics,
-        source: some OperationsSource, logger: Logger,
+        host: String, port: Int, router: Router<BasicRequestContext>, logger: Logger,
         onRunning: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }
     ) {
         self.host = host
         self.port = port
-        let router = Self.router(registry: registry, metrics: metrics, source: source)
         application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "playcount"),
@@ -54,11 +44,22 @@ public struct OperationsServer: Service {
     public func run() async throws {
         try await application.run()
     }
+}
 
-    static func router(
-        registry: PrometheusCollectorRegistry, metrics: PipelineMetrics, source: some OperationsSource
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+/// The endpoints an operator or a container platform polls:
+/// - `GET /metrics`: every metric in Prometheus's text format (the registry's, gauges refreshed first);
+/// - `GET /healthz`: 200 while the process serves requests (liveness);
+/// - `GET /readyz`: 200 when running, subscribed to every nsqd and the client accepts calls; else 503 with the
+///   reasons, one per line (readiness, see ``PipelineReadiness``);
+/// - `GET /status`, `GET /stats`: the shell's `status --json` and `stats --json` (``addDocuments(to:source:)``).
+public enum OperationsRoutes {
+    /// - Parameters:
+    ///   - registry: what `/metrics` emits (the registry behind the program's `PrometheusMetricsFactory`).
+    ///   - metrics: the pipeline metrics whose gauges are set before each scrape.
+    public static func add(
+        to router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry, metrics: PipelineMetrics,
+        source: some OperationsSource
+    ) {
         router.get("metrics") { _, _ -> Response in
             await metrics.refreshGauges(from: source.latestPipeline())
             var bytes: [UInt8] = []
@@ -76,6 +77,11 @@ public struct OperationsServer: Service {
             if readiness.isReady { return text(.ok, "ready\n") }
             return text(.serviceUnavailable, "not ready:\n" + readiness.reasons.map { "- \($0)\n" }.joined())
         }
+        addDocuments(to: router, source: source)
+    }
+
+    /// `GET /status` and `GET /stats` only (what the web page reads beside its events).
+    public static func addDocuments(to router: Router<BasicRequestContext>, source: some OperationsSource) {
         router.get("status") { _, _ -> Response in
             json(.ok, try await source.statusJSON())
         }
@@ -85,7 +91,6 @@ public struct OperationsServer: Service {
             }
             return json(.ok, stats)
         }
-        return router
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {

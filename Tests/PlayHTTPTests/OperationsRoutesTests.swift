@@ -15,7 +15,7 @@ import Testing
 
 /// The endpoints' routes, on Hummingbird's in-process test client; the pipeline is a real one on an in-process
 /// broker where readiness and metrics depend on it.
-@Suite struct OperationsServerTests {
+@Suite struct OperationsRoutesTests {
     /// A source with a fixed pipeline (or none) and fixed documents.
     struct FixedSource: OperationsSource {
         var pipeline: PlayPipeline?
@@ -41,7 +41,8 @@ import Testing
         source: FixedSource, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) -> (some ApplicationProtocol, PipelineMetrics) {
         let metrics = PipelineMetrics(factory: PrometheusMetricsFactory.playcount(registry: registry))
-        let router = OperationsServer.router(registry: registry, metrics: metrics, source: source)
+        let router = Router()
+        OperationsRoutes.add(to: router, registry: registry, metrics: metrics, source: source)
         return (Application(router: router), metrics)
     }
 
@@ -111,7 +112,8 @@ import Testing
             return status.receivedPlays == 30 && status.pendingCalls == 0 && status.heldVideos == 0
         }
         let stats = await healthy.processor.stats()
-        let router = OperationsServer.router(registry: registry, metrics: metrics, source: FixedSource(pipeline: healthy))
+        let router = Router()
+        OperationsRoutes.add(to: router, registry: registry, metrics: metrics, source: FixedSource(pipeline: healthy))
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
