@@ -233,6 +233,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "PlayWebTests", dependencies: ["PlayWeb"]),
         .testTarget(
             name: "PlayServiceTests",
             dependencies: [

@@ -82,7 +82,11 @@ public final class CallFeed: Sendable {
     /// counts changed nothing.
     @discardableResult
     public func append(_ call: WebCall, idempotencyKey: String? = nil) -> Bool {
-        state.withLock { state -> Bool in
+        // Streams closed for falling behind are finished outside the lock (finishing runs their termination
+        // handler, which takes the lock).
+        var fellBehind: [AsyncStream<String>.Continuation] = []
+        defer { for subscriber in fellBehind { subscriber.finish() } }
+        return state.withLock { state -> Bool in
             guard !state.closed else { return false }
             var raised: [(video: String, plays: Int)] = []
             for (video, plays) in call.counts {
@@ -108,7 +112,7 @@ public final class CallFeed: Sendable {
             for (id, subscriber) in state.subscribers {
                 if case .dropped = subscriber.yield(frame) {
                     // A page too slow to keep up: close its stream; it reconnects and catches up.
-                    subscriber.finish()
+                    fellBehind.append(subscriber)
                     state.subscribers[id] = nil
                 }
             }

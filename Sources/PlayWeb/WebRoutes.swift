@@ -87,10 +87,10 @@ enum WebCallDecoder {
         var counts: [String: Int]
     }
 
-    static func decode(_ data: Data) throws -> WebCall {
+    static func decode(_ data: some Collection<UInt8>) throws -> WebCall {
         let body: Body
         do {
-            body = try JSONDecoder().decode(Body.self, from: data)
+            body = try JSONDecoder().decode(Body.self, from: Data(data))
         } catch {
             throw Invalid(description: "not a call: expected {\"sequence\", \"published_at\", \"counts\"}")
         }
