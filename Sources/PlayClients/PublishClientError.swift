@@ -15,6 +15,8 @@ public struct PublishClientError: Error, Sendable, Hashable, CustomStringConvert
         case invalidSpec
         case unsupportedScheme
         case invalidURL
+        /// The trusted-root file for an https webhook is unreadable or holds no PEM certificate.
+        case invalidCAFile
     }
 
     public var code: Code
@@ -33,16 +35,20 @@ public struct PublishClientError: Error, Sendable, Hashable, CustomStringConvert
     static func invalidSpec(_ spec: String) -> Self {
         .init(
             code: .invalidSpec,
-            message: "unknown client '\(spec)': use stdout, file:PATH or http://HOST[:PORT]/PATH"
+            message: "unknown client '\(spec)': use stdout, file:PATH, http://HOST[:PORT]/PATH "
+                + "or https://HOST[:PORT]/PATH"
         )
     }
 
-    static func httpsUnsupported(_ url: String) -> Self {
+    static func unsupportedScheme(_ url: String, _ scheme: String) -> Self {
         .init(
             code: .unsupportedScheme,
-            message: "https is not supported (\(url)): the webhook client speaks plain http:// only; "
-                + "put a TLS-terminating proxy on localhost in front of an https endpoint"
+            message: "unsupported scheme '\(scheme)' in \(url): the webhook client speaks http:// and https://"
         )
+    }
+
+    static func cannotReadCAFile(_ path: String, _ why: String) -> Self {
+        .init(code: .invalidCAFile, message: "cannot use \(path) as the webhook's trusted CA: \(why)")
     }
 
     static func invalidURL(_ url: String, _ why: String) -> Self {

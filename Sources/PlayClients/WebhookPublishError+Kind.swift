@@ -7,6 +7,7 @@ extension WebhookPublishError: ClassifiedPublishError {
         case .timeout: .timeout
         case .connectFailed: .connect
         case .connectionFailed: .connection
+        case .tlsFailed: .tls
         }
     }
 }

@@ -11,6 +11,8 @@ public struct WebhookPublishError: Error, Sendable, Hashable, CustomStringConver
         case connectFailed
         /// The connection closed or failed before a complete answer arrived.
         case connectionFailed
+        /// The TLS handshake failed, most often because the server's certificate is not trusted.
+        case tlsFailed
     }
 
     public var code: Code
@@ -31,6 +33,10 @@ public struct WebhookPublishError: Error, Sendable, Hashable, CustomStringConver
 
     static func connectFailed(_ url: String, _ underlying: any Error) -> Self {
         .init(code: .connectFailed, status: nil, message: "cannot connect to \(url): \(underlying)")
+    }
+
+    static func tlsFailed(_ url: String, _ why: String) -> Self {
+        .init(code: .tlsFailed, status: nil, message: "TLS with \(url) failed: \(why)")
     }
 
     static func connectionFailed(_ url: String, _ why: String) -> Self {

@@ -1,19 +1,34 @@
 import PlayCounts
 
-/// A parsed `http://host[:port][/path][?query]` webhook address.
+/// A parsed `http[s]://host[:port][/path][?query]` webhook address.
 public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
+    /// `http` or `https` (lower case).
+    public var scheme: String
     /// Host name or IP literal as given (IPv6 without brackets).
     public var host: String
+    /// The port given, else the scheme's default (80 for http, 443 for https).
     public var port: Int
     /// The request target: path plus query, `/` when the URL had none.
     public var target: String
 
-    /// Parses `text`; https and other schemes get an explanatory error.
+    /// Whether the webhook is reached over TLS (`https://`).
+    public var usesTLS: Bool { scheme == "https" }
+
+    /// Parses `text`; a scheme other than http and https gets an explanatory error.
     public init(_ text: String) throws(PublishClientError) {
         let lowered = text.lowercased()
-        if lowered.hasPrefix("https://") { throw .httpsUnsupported(text) }
-        guard lowered.hasPrefix("http://") else { throw .invalidURL(text, "it must start with http://") }
-        let rest = text.dropFirst("http://".count)
+        let scheme: String
+        if lowered.hasPrefix("http://") {
+            scheme = "http"
+        } else if lowered.hasPrefix("https://") {
+            scheme = "https"
+        } else if let separator = lowered.firstRange(of: "://") {
+            throw .unsupportedScheme(text, String(lowered[..<separator.lowerBound]))
+        } else {
+            throw .invalidURL(text, "it must start with http:// or https://")
+        }
+        let defaultPort = scheme == "https" ? 443 : 80
+        let rest = text.dropFirst(scheme.count + "://".count)
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
@@ -37,7 +52,7 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw .invalidURL(text, "the host is missing") }
-        var port = 80
+        var port = defaultPort
         if let portText {
             guard let value = Int(portText), (1...65_535).contains(value) else {
                 throw .invalidURL(text, "the port must be a number from 1 to 65535")
@@ -47,16 +62,17 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
         guard target.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
             throw .invalidURL(text, "the path must be ASCII without spaces (percent-encode it)")
         }
+        self.scheme = scheme
         self.host = String(host)
         self.port = port
         self.target = target
     }
 
-    /// The `Host` header value.
+    /// The `Host` header value: the port only when it is not the scheme's default.
     public var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (usesTLS ? 443 : 80) ? name : "\(name):\(port)"
     }
 
-    public var description: String { "http://\(hostHeader)\(target)" }
+    public var description: String { "\(scheme)://\(hostHeader)\(target)" }
 }

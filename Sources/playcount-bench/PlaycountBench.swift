@@ -7,6 +7,8 @@ struct PlaycountBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "playcount-bench",
         abstract: "Benchmarks for playcount (run through Scripts/bench-*).",
-        subcommands: [NSQBenchmark.self, ProcessorBenchmark.self, StoreBenchmarkCommand.self, FeedBenchmark.self]
+        subcommands: [
+            NSQBenchmark.self, ProcessorBenchmark.self, StoreBenchmarkCommand.self, FeedBenchmark.self, WebhookBenchmark.self,
+        ]
     )
 }

@@ -87,11 +87,14 @@ struct ClientStdoutFileTests {
         #expect(throws: PublishClientError.self) { try PublishClientFactory.make(spec: spec) }
     }
 
-    @Test func factoryExplainsThatHTTPSIsUnsupported() {
+    @Test func factoryBuildsHTTPSWebhooksAndExplainsOtherSchemes() throws {
+        let https = try PublishClientFactory.make(spec: "https://example.com/hook")
+        #expect(https is WebhookPublishClient)
+        #expect(https.description == "https://example.com/hook")
         #expect {
-            try PublishClientFactory.make(spec: "https://example.com/hook")
+            try WebhookURL("ftp://example.com/hook")
         } throws: { error in
-            (error as? PublishClientError)?.code == .unsupportedScheme && "\(error)".contains("https is not supported")
+            (error as? PublishClientError)?.code == .unsupportedScheme && "\(error)".contains("http:// and https://")
         }
     }
 
@@ -100,6 +103,13 @@ struct ClientStdoutFileTests {
         #expect((plain.host, plain.port, plain.target, plain.hostHeader) == ("localhost", 80, "/", "localhost"))
         let full = try WebhookURL("HTTP://127.0.0.1:9000/a/b?c=d#frag")
         #expect((full.host, full.port, full.target, full.hostHeader) == ("127.0.0.1", 9000, "/a/b?c=d", "127.0.0.1:9000"))
+        let secure = try WebhookURL("HTTPS://example.com/hook")
+        #expect((secure.scheme, secure.host, secure.port, secure.target) == ("https", "example.com", 443, "/hook"))
+        #expect(secure.hostHeader == "example.com")
+        #expect(secure.description == "https://example.com/hook")
+        let securePort = try WebhookURL("https://127.0.0.1:8443")
+        #expect((securePort.port, securePort.hostHeader, securePort.description) == (8443, "127.0.0.1:8443", "https://127.0.0.1:8443/"))
+        #expect(try WebhookURL("http://h:443/").hostHeader == "h:443")
         let v6 = try WebhookURL("http://[::1]:8080?q")
         #expect((v6.host, v6.port, v6.target, v6.hostHeader) == ("::1", 8080, "/?q", "[::1]:8080"))
         for bad in ["http://", "http://host:0/", "http://host:70000/", "http://host:x/", "http://u@host/", "http://h/a b", "http://[::1"] {

@@ -2,8 +2,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// A loopback HTTP/1.1 server for webhook client tests: records every request and answers as told.
+/// A loopback HTTP/1.1 server (plain, or HTTPS with a given certificate) for webhook client tests: records
+/// every request and answers as told.
 final class ClientTestHTTPServer: Sendable {
     enum Answer: Sendable {
         case status(Int)
@@ -34,9 +36,12 @@ final class ClientTestHTTPServer: Sendable {
     private let serverChannel: any Channel
     let port: Int
 
-    /// Binds 127.0.0.1 on `port` (0 = any free port).
-    init(port: Int = 0) async throws {
+    private let scheme: String
+
+    /// Binds 127.0.0.1 on `port` (0 = any free port); with `tls` it serves HTTPS.
+    init(port: Int = 0, tls: NIOSSLContext? = nil) async throws {
         let state = self.state
+        scheme = tls == nil ? "http" : "https"
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -45,6 +50,7 @@ final class ClientTestHTTPServer: Sendable {
                     return state.connections.count
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(state: state, connection: number))
                 }
@@ -53,7 +59,25 @@ final class ClientTestHTTPServer: Sendable {
         self.port = serverChannel.localAddress?.port ?? 0
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hooks/counts" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)/hooks/counts" }
+
+    /// The checked-in self-signed test certificate (CN and SAN 127.0.0.1/localhost, valid for 100 years).
+    static let certificatePath = resourcePath("webhook-test-cert.pem")
+    static let keyPath = resourcePath("webhook-test-key.pem")
+
+    /// A server TLS context with the test certificate and key.
+    static func testTLSContext() throws -> NIOSSLContext {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    private static func resourcePath(_ name: String, file: StaticString = #filePath) -> String {
+        var directory = "\(file)"
+        while let last = directory.last, last != "/" { directory.removeLast() }
+        return directory + "Resources/" + name
+    }
 
     func answer(_ answer: Answer) {
         state.withLockedValue { $0.answer = answer }

@@ -186,4 +186,98 @@ struct ClientWebhookTests {
         await client.shutdown()
         await server.stop()
     }
+
+    // MARK: https
+
+    @Test func postsOverHTTPSToASelfSignedServerGivenAsTrustedRoot() async throws {
+        let server = try await ClientTestHTTPServer(tls: ClientTestHTTPServer.testTLSContext())
+        #expect(server.url.hasPrefix("https://127.0.0.1:"))
+        let client = try WebhookPublishClient(url: server.url, caFile: ClientTestHTTPServer.certificatePath)
+        #expect(client.description == server.url)
+        try await client.publish(call(1))
+        try await client.publish(call(2))
+        await client.shutdown()
+        await server.stop()
+
+        let requests = server.requests
+        try #require(requests.count == 2)
+        #expect(requests.map { $0.headers["Idempotency-Key"] } == [["1"], ["2"]])
+        #expect(requests[0].headers["Content-Type"] == ["application/json"])
+        #expect(requests[0].headers["User-Agent"] == ["playcount"])
+        #expect(requests[0].headers["Host"] == ["127.0.0.1:\(server.port)"])
+        #expect(requests[0].uri == "/hooks/counts")
+        #expect(requests[0].body == PublishCallEncoder.encode(call(1)))
+        // One TLS connection, kept alive across both calls.
+        #expect(requests.map(\.connection) == [1, 1])
+        #expect(server.connectionCount == 1)
+    }
+
+    @Test func refusesAnUntrustedSelfSignedServerWithAClearTLSError() async throws {
+        let server = try await ClientTestHTTPServer(tls: ClientTestHTTPServer.testTLSContext())
+        // The system's roots do not include the test certificate.
+        let client = try WebhookPublishClient(url: server.url, timeout: .seconds(10))
+        let started = ContinuousClock.now
+        await #expect {
+            try await client.publish(call(1))
+        } throws: { error in
+            guard let error = error as? WebhookPublishError else { return false }
+            return error.code == .tlsFailed && error.message.contains("certificate is not trusted")
+                && error.message.contains(server.url)
+        }
+        // Refused at the handshake, not at the timeout; nothing reached the server's HTTP layer.
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(server.requests.isEmpty)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func httpsTimesOutWhenTheServerNeverAnswers() async throws {
+        let server = try await ClientTestHTTPServer(tls: ClientTestHTTPServer.testTLSContext())
+        server.answer(.silence)
+        let started = ContinuousClock.now
+        let client = try WebhookPublishClient(
+            url: server.url, timeout: .seconds(1), caFile: ClientTestHTTPServer.certificatePath)
+        await #expect {
+            try await client.publish(call(1))
+        } throws: { error in
+            (error as? WebhookPublishError)?.code == .timeout
+        }
+        server.answer(.status(200))
+        try await client.publish(call(2))
+        #expect(server.requests.map(\.connection) == [1, 2])
+        // The timed-out connection's TLS close does not wait long for a close_notify the hung server never
+        // reads (NIOSSL would wait 5 s by default).
+        await client.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(4))
+        await server.stop()
+    }
+
+    @Test func refusesAMissingOrEmptyCAFile() throws {
+        #expect {
+            try WebhookPublishClient(url: "https://127.0.0.1:1/x", caFile: "/nonexistent/ca.pem")
+        } throws: { error in
+            guard let error = error as? PublishClientError else { return false }
+            return error.code == .invalidCAFile && error.message.contains("/nonexistent/ca.pem")
+                && error.message.contains("No such file")
+        }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).pem").path
+        FileManager.default.createFile(atPath: empty, contents: Data("not a certificate\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        #expect {
+            try WebhookPublishClient(url: "https://127.0.0.1:1/x", caFile: empty)
+        } throws: { error in
+            (error as? PublishClientError)?.code == .invalidCAFile
+        }
+    }
+
+    @Test func aClientDroppedWithoutShutdownIsReleased() async throws {
+        let server = try await ClientTestHTTPServer()
+        do {
+            let client = try WebhookPublishClient(url: server.url)
+            try await client.publish(call(1))
+        }
+        // deinit shut its HTTPClient down (a debug build would trap otherwise) and closed the connection.
+        await server.stop()
+        #expect(server.requests.count == 1)
+    }
 }

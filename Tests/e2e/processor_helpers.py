@@ -8,6 +8,7 @@ import json
 import queue
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -111,11 +112,12 @@ class WebhookServer:
     """An HTTP server on a loopback port, in a thread, recording every request.
 
     `fail_first` requests are answered 500; after `refuse_all()` every request is answered 503; the rest 200.
-    `port=0` picks a free port. Use as a context manager; leaving it also closes the kept-alive connections,
+    `port=0` picks a free port. With `tls=(certfile, keyfile)` it serves https (each connection's handshake
+    runs in its handler thread). Use as a context manager; leaving it also closes the kept-alive connections,
     so that the server is really gone (a client cannot keep talking to a lingering handler thread).
     """
 
-    def __init__(self, port: int = 0, fail_first: int = 0):
+    def __init__(self, port: int = 0, fail_first: int = 0, tls: "tuple | None" = None):
         self.requests: list = []
         self.fail_first = fail_first
         self.refusing = False
@@ -162,8 +164,13 @@ class WebhookServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certfile=str(tls[0]), keyfile=str(tls[1]))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/counts"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/counts"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
 

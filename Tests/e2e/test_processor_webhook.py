@@ -3,6 +3,8 @@
 Checks the request (POST, JSON body, Content-Type, Idempotency-Key == sequence), and that refused calls and a
 server that is down for 30 s mid-run are retried with backoff until the counts are exact, each retried call
 keeping its sequence and carrying newer counts (merged: the retry replaces the refused call's stale counts).
+Over https, a self-signed server given as the trusted root (`client-ca-file`) gets the exact counts, and
+without it the processor reports the untrusted certificate.
 """
 
 import threading
@@ -10,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import PACKAGE_ROOT, free_port
 from processor_helpers import WebhookServer, final_counts, json_documents, publish_log_problems, seeded_counts
 
 # Live plays: the processor runs first, then plays arrive at a steady rate, so counts change during retries.
@@ -44,6 +46,44 @@ def test_webhook_requests_have_the_documented_shape(playcount):
     calls = accepted_calls(requests)
     assert publish_log_problems(calls) == []
     assert final_counts(calls) == seeded_counts(seed)
+
+
+# The checked-in self-signed test certificate (SAN IP:127.0.0.1), shared with the Swift tests.
+TEST_CERT = PACKAGE_ROOT / "Tests/PlayCountsTests/Resources/webhook-test-cert.pem"
+TEST_KEY = PACKAGE_ROOT / "Tests/PlayCountsTests/Resources/webhook-test-key.pem"
+
+
+def test_https_webhook_with_its_self_signed_certificate_as_trusted_root_gets_exact_counts(playcount):
+    with WebhookServer(tls=(TEST_CERT, TEST_KEY)) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        result = playcount("--set", f"client={server.url}", "--set", f"client-ca-file={TEST_CERT}",
+                           "-c", LIVE_RUN.format(plays=2000, rate=1000), timeout=120)
+        requests = server.snapshot()
+    assert result.code == 0, result.stderr
+    seed, stats = json_documents(result.stdout)
+
+    assert requests, "the https webhook received no call"
+    assert len(requests) == stats["calls"]
+    assert stats["failed_attempts"] == 0
+    for request in requests:
+        assert request.method == "POST" and request.path == "/counts"
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["idempotency-key"] == str(request.json()["sequence"])
+    calls = accepted_calls(requests)
+    assert publish_log_problems(calls) == []
+    assert final_counts(calls) == seeded_counts(seed)
+
+
+def test_https_webhook_with_an_untrusted_certificate_is_reported(playcount):
+    # No client-ca-file: the system's roots do not trust the self-signed certificate, so no call gets through.
+    with WebhookServer(tls=(TEST_CERT, TEST_KEY)) as server:
+        result = playcount("-c", f"set client {server.url}; start; seed 20 uniform --videos 5 --small 5; "
+                           "stop --timeout 2s", timeout=30)
+        requests = server.snapshot()
+    assert result.code == 1
+    assert requests == []
+    assert "stopped without delivering everything" in result.stderr
+    assert f"TLS with {server.url} failed: the server's certificate is not trusted" in result.stderr, result.stderr
 
 
 def test_refused_calls_are_retried_with_the_same_sequence_and_newer_counts(playcount):

@@ -21,6 +21,7 @@ public enum PlaycountCommands {
         shell.settings.register(.catchUpBuffer)
         shell.settings.register(.msgTimeout)
         shell.settings.register(.client)
+        shell.settings.register(.clientCAFile)
         shell.settings.register(.realtimeThreshold)
         shell.settings.register(.maxStaleness)
         shell.settings.register(.safetyMargin)

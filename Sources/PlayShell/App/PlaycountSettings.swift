@@ -36,13 +36,21 @@ extension Setting where Value == String {
         Setting(
             name: "client", defaultValue: "stdout",
             help: "Where counts are published: stdout, file:PATH, http(s)://HOST:PORT/PATH, or web[:HOST:PORT] (a web page).",
-            suggestions: ["stdout", "file:", "http://127.0.0.1:8080/counts", "web"],
+            suggestions: ["stdout", "file:", "http://127.0.0.1:8080/counts", "https://", "web"],
             validate: { spec in
                 if spec.hasPrefix("web") { return (try? WebClientSpec.address(spec)) == nil ? WebClientSpec.usage : nil }
                 return spec == "stdout" || spec == "-" || spec.hasPrefix("file:") || spec.hasPrefix("http://")
                     || spec.hasPrefix("https://")
                     ? nil : "use stdout, file:PATH, http(s)://HOST:PORT/PATH or web[:HOST:PORT]"
             })
+    }
+
+    /// The certificates an https client trusts, instead of the system's roots.
+    public static var clientCAFile: Setting<String> {
+        Setting(
+            name: "client-ca-file", defaultValue: "",
+            help: "A PEM file of the CA certificates an https:// client trusts (e.g. a self-signed endpoint's); "
+                + "empty: the system's roots.")
     }
 
     /// The processor's state file (counts, published counts, committed message ids, outbox).

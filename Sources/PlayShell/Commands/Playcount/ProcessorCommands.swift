@@ -38,7 +38,9 @@ struct StartCommand: ShellCommand {
             client = WebPublishClient(feed: feed, pageURL: try await shell.app.http.webPage(on: address, shell: shell))
         } else {
             do {
-                client = try PublishClientFactory.make(spec: settings[.client])
+                let caFile = settings[.clientCAFile]
+                client = try PublishClientFactory.make(
+                    spec: settings[.client], webhookCAFile: caFile.isEmpty ? nil : shell.resolvePath(caFile))
             } catch {
                 throw ShellError("client: \(error)")
             }
