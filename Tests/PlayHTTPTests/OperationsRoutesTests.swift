@@ -111,6 +111,10 @@ import Testing
             let status = await healthy.processor.status()
             return status.receivedPlays == 30 && status.pendingCalls == 0 && status.heldVideos == 0
         }
+        // FINs reach the connection's event loop after the plays reach the processor.
+        try await waitUntil("30 FINs counted") {
+            registry.emitToString().contains("playcount_nsq_messages_finished_total 30\n")
+        }
         let stats = await healthy.processor.stats()
         let router = Router()
         OperationsRoutes.add(to: router, registry: registry, metrics: metrics, source: FixedSource(pipeline: healthy))
