@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +82,102 @@ int playcount_prompt_take_interrupted(void) {
     return value;
 }
 
-static void drain_wake_pipe(void) {
+static void drain_pipe(int fd) {
     char buffer[64];
-    while (read(wake_pipe[0], buffer, sizeof buffer) > 0) {
+    while (read(fd, buffer, sizeof buffer) > 0) {
     }
+}
+
+static void drain_wake_pipe(void) { drain_pipe(wake_pipe[0]); }
+
+/* ---- Output while a prompt is edited ---- */
+
+struct output_chunk {
+    int fd;
+    size_t length;
+    struct output_chunk *next;
+    char bytes[];
+};
+
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+static int output_prompting = 0;
+static struct output_chunk *output_head = NULL, *output_tail = NULL;
+static int output_pipe[2] = {-1, -1};
+
+static void write_all(int fd, const char *bytes, size_t length) {
+    while (length > 0) {
+        ssize_t written = write(fd, bytes, length);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return;
+        bytes += written;
+        length -= (size_t)written;
+    }
+}
+
+/* Takes the queued chunks (the caller writes and frees them). */
+static struct output_chunk *take_output(void) {
+    pthread_mutex_lock(&output_lock);
+    struct output_chunk *chunks = output_head;
+    output_head = output_tail = NULL;
+    pthread_mutex_unlock(&output_lock);
+    return chunks;
+}
+
+static void write_chunks(struct output_chunk *chunk) {
+    while (chunk) {
+        struct output_chunk *next = chunk->next;
+        write_all(chunk->fd, chunk->bytes, chunk->length);
+        free(chunk);
+        chunk = next;
+    }
+}
+
+void playcount_prompt_output_begin(void) {
+    pthread_mutex_lock(&output_lock);
+    if (output_pipe[0] < 0 && make_pipe(output_pipe) == 0) {
+        fcntl(output_pipe[0], F_SETFL, fcntl(output_pipe[0], F_GETFL) | O_NONBLOCK);
+    }
+    output_prompting = output_pipe[0] >= 0;
+    pthread_mutex_unlock(&output_lock);
+}
+
+void playcount_prompt_output_end(void) {
+    pthread_mutex_lock(&output_lock);
+    output_prompting = 0;
+    pthread_mutex_unlock(&output_lock);
+    write_chunks(take_output());
+}
+
+int playcount_prompt_output_post(int fd, const char *bytes, unsigned long length) {
+    struct output_chunk *chunk = malloc(sizeof *chunk + length);
+    if (chunk == NULL) return 0;
+    pthread_mutex_lock(&output_lock);
+    if (!output_prompting) {
+        pthread_mutex_unlock(&output_lock);
+        free(chunk);
+        return 0;
+    }
+    chunk->fd = fd;
+    chunk->length = length;
+    chunk->next = NULL;
+    memcpy(chunk->bytes, bytes, length);
+    if (output_tail) output_tail->next = chunk; else output_head = chunk;
+    output_tail = chunk;
+    pthread_mutex_unlock(&output_lock);
+    char byte = 1;
+    ssize_t ignored = write(output_pipe[1], &byte, 1);
+    (void)ignored;
+    return 1;
+}
+
+/* On the prompt's thread: clear the prompt line, write what was queued, redraw the prompt and typed text. */
+static void show_queued_output(void) {
+    drain_pipe(output_pipe[0]);
+    struct output_chunk *chunks = take_output();
+    if (chunks == NULL) return;
+    write_all(STDOUT_FILENO, "\r\033[K", 4);
+    write_chunks(chunks);
+    rl_forced_update_display();
 }
 
 static int read_byte(int fd) {
@@ -103,17 +196,25 @@ static int read_byte(int fd) {
 static int interruptible_getc(FILE *stream) {
     int fd = fileno(stream);
     for (;;) {
-        struct pollfd fds[2];
+        struct pollfd fds[3];
         fds[0].fd = fd;
         fds[0].events = POLLIN;
         fds[0].revents = 0;
+        /* A negative descriptor is ignored by poll. */
         fds[1].fd = wake_pipe[0];
         fds[1].events = POLLIN;
         fds[1].revents = 0;
-        int ready = poll(fds, wake_pipe[0] >= 0 ? 2 : 1, -1);
+        fds[2].fd = output_pipe[0];
+        fds[2].events = POLLIN;
+        fds[2].revents = 0;
+        int ready = poll(fds, 3, -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             return EOF;
+        }
+        if (output_pipe[0] >= 0 && (fds[2].revents & POLLIN)) {
+            show_queued_output();
+            continue;
         }
         if (wake_pipe[0] >= 0 && (fds[1].revents & POLLIN)) {
             drain_wake_pipe();

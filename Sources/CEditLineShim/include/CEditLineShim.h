@@ -33,4 +33,14 @@ void playcount_prompt_interrupt(void);
 /// Returns 1 (once) if the last NULL from readline came from playcount_prompt_interrupt, else 0.
 int playcount_prompt_take_interrupted(void);
 
+/// Output that arrives while a prompt is being edited (a client's line, a warning) must not mix with the
+/// typed text: it is handed to the prompt's thread, which clears the prompt line, writes the text and redraws
+/// the prompt with the text typed so far. `begin` and `end` bracket one readline() call.
+void playcount_prompt_output_begin(void);
+/// Ends the bracket; output still queued is written before it returns.
+void playcount_prompt_output_end(void);
+/// Queues `length` bytes for descriptor `fd` (1 or 2) and returns 1 while a prompt is being edited; returns 0
+/// otherwise, and the caller writes them itself. Safe to call from any thread.
+int playcount_prompt_output_post(int fd, const char *bytes, unsigned long length);
+
 #endif

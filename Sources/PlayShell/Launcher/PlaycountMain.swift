@@ -46,7 +46,10 @@ public enum PlaycountMain {
 
         let hasScripts = !options.commands.isEmpty || !options.files.isEmpty || !options.scripts.isEmpty
         let interactive = !hasScripts && isatty(0) == 1 && isatty(1) == 1
+        // At the prompt, output from other tasks goes above the line being edited.
+        let sink: (Int32) -> any TextSink = { interactive ? PromptAwareSink(descriptor: $0) : FileDescriptorSink(descriptor: $0) }
         let shell = makeContext(
+            out: ShellWriter(sink(1)), err: ShellWriter(sink(2)),
             isInteractive: interactive, options: RunOptions(
                 echo: options.echo, keepGoing: options.keepGoing, logLevel: options.logLevel, logFormat: options.logFormat))
         do {

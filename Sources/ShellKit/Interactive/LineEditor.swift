@@ -31,7 +31,10 @@ public final class LineEditor: Sendable {
     public func readLine(prompt: String) async -> Input {
         await withCheckedContinuation { continuation in
             let thread = Thread {
+                // Output from other tasks meanwhile is written above the prompt (see PromptAwareSink).
+                playcount_prompt_output_begin()
                 let pointer = readline(prompt)
+                playcount_prompt_output_end()
                 guard let pointer else {
                     continuation.resume(returning: playcount_prompt_take_interrupted() != 0 ? .interrupted : .endOfInput)
                     return

@@ -1,3 +1,4 @@
+import CEditLineShim
 import Foundation
 import Locking
 
@@ -27,6 +28,24 @@ public struct FileDescriptorSink: TextSink {
             if written == 0 { return }
             offset += written
         }
+    }
+}
+
+/// A terminal's stdout or stderr in the interactive shell: text written while the user edits a prompt (a
+/// client's line, a warning from another task) is handed to the prompt, which clears its line, writes the text
+/// and redraws itself with what was typed so far; at any other time it is written at once.
+public struct PromptAwareSink: TextSink {
+    public let descriptor: Int32
+    public init(descriptor: Int32) { self.descriptor = descriptor }
+
+    public func write(_ text: String) {
+        var text = text
+        let queued = text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) {
+                playcount_prompt_output_post(descriptor, $0.baseAddress, UInt($0.count))
+            }
+        }
+        if queued == 0 { FileDescriptorSink(descriptor: descriptor).write(text) }
     }
 }
 

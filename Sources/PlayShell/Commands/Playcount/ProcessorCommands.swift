@@ -36,6 +36,8 @@ struct StartCommand: ShellCommand {
             let feed = shell.app.http.feed
             feed.realtimeThreshold = settings[.realtimeThreshold]
             client = WebPublishClient(feed: feed, pageURL: try await shell.app.http.webPage(on: address, shell: shell))
+        } else if shell.isInteractive, ["stdout", "-"].contains(settings[.client].lowercased()) {
+            client = TerminalCallPrinter(out: shell.out)
         } else {
             do {
                 let caFile = settings[.clientCAFile]
