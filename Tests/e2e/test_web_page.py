@@ -171,6 +171,13 @@ def test_playcount_web_follows_the_webhook_and_deduplicates_retries(playcount_bi
         wait_until_shown(page, expected)
         assert int(page.evaluate("() => document.body.dataset.calls")) == calls_before + 1
 
+        # A browser's own reconnection sends Last-Event-ID: it is sent the events after it, first of all the next.
+        last = int(page.evaluate("() => document.body.dataset.lastEvent"))
+        request = urllib.request.Request(web.url + "events", headers={"Last-Event-ID": str(last - 1)})
+        with urllib.request.urlopen(request, timeout=10) as stream:
+            first_id = next(line for line in iter(stream.readline, b"") if line.startswith(b"id: "))
+        assert first_id == f"id: {last}\n".encode()
+
         # Bad input: a clear 400, nothing shown changes.
         status, answer = web.post(b"not json")
         assert status == 400 and "not a call" in answer["error"]
