@@ -16,10 +16,10 @@ import Testing
     }
 
     @Test func historyPathFollowsTheEnvironment() {
-        #expect(HistoryFile.defaultPath(environment: ["PLAYCOUNT_HISTORY": "/h/x", "XDG_STATE_HOME": "/s", "HOME": "/home/u"]) == "/h/x")
-        #expect(HistoryFile.defaultPath(environment: ["XDG_STATE_HOME": "/s", "HOME": "/home/u"]) == "/s/playcount/history")
-        #expect(HistoryFile.defaultPath(environment: ["XDG_STATE_HOME": "relative", "HOME": "/home/u"]) == "/home/u/.local/state/playcount/history")
-        #expect(HistoryFile.defaultPath(environment: [:]) == nil)
+        #expect(HistoryFile.defaultPath(for: PlaycountMain.identity, environment: ["PLAYCOUNT_HISTORY": "/h/x", "XDG_STATE_HOME": "/s", "HOME": "/home/u"]) == "/h/x")
+        #expect(HistoryFile.defaultPath(for: PlaycountMain.identity, environment: ["XDG_STATE_HOME": "/s", "HOME": "/home/u"]) == "/s/playcount/history")
+        #expect(HistoryFile.defaultPath(for: PlaycountMain.identity, environment: ["XDG_STATE_HOME": "relative", "HOME": "/home/u"]) == "/home/u/.local/state/playcount/history")
+        #expect(HistoryFile.defaultPath(for: PlaycountMain.identity, environment: [:]) == nil)
     }
 
     @Test func historyRoundTripsAndKeepsTheNewestLines() throws {

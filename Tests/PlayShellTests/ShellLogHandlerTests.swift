@@ -10,23 +10,23 @@ import Testing
     static let date = Date(timeIntervalSince1970: 1_796_313_600.25)
 
     @Test func humanLinesReadLikeTheShellsOtherMessages() {
-        #expect(ShellLogHandler.line(level: .warning, message: "invalid message", metadata: [:], format: .human, at: Self.date)
+        #expect(ShellLogHandler.line(name: "playcount", level: .warning, message: "invalid message", metadata: [:], format: .human, at: Self.date)
             == "playcount: invalid message")
         #expect(ShellLogHandler.line(
-            level: .error, message: "cannot commit", metadata: ["topic": "plays", "attempt": "2"], format: .human,
+            name: "playcount", level: .error, message: "cannot commit", metadata: ["topic": "plays", "attempt": "2"], format: .human,
             at: Self.date) == "playcount: error: cannot commit (attempt=2 topic=plays)")
     }
 
     @Test func logfmtQuotesWhatNeedsIt() {
         let line = ShellLogHandler.line(
-            level: .notice, message: "serving plays/processor", metadata: ["state": "/var/lib/a b.sqlite", "k": "v=1"],
+            name: "playcount", level: .notice, message: "serving plays/processor", metadata: ["state": "/var/lib/a b.sqlite", "k": "v=1"],
             format: .logfmt, at: Self.date)
         #expect(line == #"ts=2026-12-03T16:00:00.250Z level=notice msg="serving plays/processor" k="v=1" state="/var/lib/a b.sqlite""#)
     }
 
     @Test func jsonLinesParse() throws {
         let line = ShellLogHandler.line(
-            level: .warning, message: "bad \"body\"\n\u{1}", metadata: ["message_id": "0a1b"], format: .json, at: Self.date)
+            name: "playcount", level: .warning, message: "bad \"body\"\n\u{1}", metadata: ["message_id": "0a1b"], format: .json, at: Self.date)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         #expect(object == ["ts": "2026-12-03T16:00:00.250Z", "level": "warning", "msg": "bad \"body\"\n\u{1}", "message_id": "0a1b"])
         #expect(!line.contains("\n"))

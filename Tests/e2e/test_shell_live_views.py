@@ -75,7 +75,7 @@ def test_a_command_typed_while_calls_are_printed_stays_intact_and_runs(playcount
             child.send("intact\r")
             child.expect_exact("\r\ntyped-intact\r\n")
         run_line(child, "stop")
-        child.sendeof()
+        child.send("quit\r")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
@@ -105,7 +105,7 @@ def test_top_draws_refreshes_and_leaves_on_q_and_on_ctrl_c(playcount_bin, tmp_pa
         child.expect_exact("echo after-top\r\nafter-top\r\n")
         child.expect_exact(PROMPT)
         run_line(child, "stop")
-        child.sendeof()
+        child.send("quit\r")
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)

@@ -7,13 +7,16 @@ import ShellKit
 /// `-c` commands, script files or stdin. `main.swift` only calls `PlaycountMain.run`.
 public enum PlaycountMain {
     /// Builds a shell context with the built-in commands and settings registered.
+    /// The shell's name, prompt and banner.
+    public static let identity = ShellIdentity(name: "playcount")
+
     public static func makeContext(
         out: ShellWriter = ShellWriter(FileDescriptorSink(descriptor: 1)),
         err: ShellWriter = ShellWriter(FileDescriptorSink(descriptor: 2)),
         isInteractive: Bool = false,
         options: RunOptions = RunOptions()
     ) -> ShellContext {
-        let shell = ShellContext(out: out, err: err, isInteractive: isInteractive, options: options)
+        let shell = ShellContext(out: out, err: err, isInteractive: isInteractive, identity: identity, options: options)
         BuiltinCommands.register(in: shell)
         shell.settings.register(.topic)
         shell.settings.register(.channel)
@@ -80,11 +83,11 @@ public enum PlaycountMain {
         }
         // A reader that goes away (`playcount … | head`) must not kill the shell: writes just fail.
         signal(SIGPIPE, SIG_IGN)
-        InterruptWatcher.start(controller: shell.interrupts, interactive: interactive)
+        InterruptWatcher.start(controller: shell.interrupts, interactive: interactive, name: identity.name)
 
         let status: Int32
         if interactive {
-            status = await InteractiveShell(shell: shell, history: HistoryFile.defaultPath().map { HistoryFile(path: $0) })
+            status = await InteractiveShell(shell: shell, history: HistoryFile.defaultPath(for: identity).map { HistoryFile(path: $0) })
                 .run()
         } else {
             status = await runNonInteractive(options, shell: shell)

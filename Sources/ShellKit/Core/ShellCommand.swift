@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// A command of the playcount shell, defined once as a swift-argument-parser type.
+/// A command of the shell, defined once as a swift-argument-parser type.
 ///
 /// The type's `configuration` (name, abstract, discussion, aliases), its `@Argument`/`@Option`/`@Flag`
 /// properties and their help give, from one definition: parsing of a shell line, `help NAME` and

@@ -23,6 +23,8 @@ public final class ShellContext: Sendable {
     public let interrupts: InterruptController
     /// Warnings, errors and notices of the running services, on `err` (`--log-level`, `--log-format`).
     public let logger: Logger
+    /// The program's name, prompt and banner.
+    public let identity: ShellIdentity
 
     private let frames = Locked([ScriptFrame]())
     private let exitRequest = Locked<Int32?>(nil)
@@ -31,6 +33,7 @@ public final class ShellContext: Sendable {
         out: ShellWriter = ShellWriter(FileDescriptorSink(descriptor: 1)),
         err: ShellWriter = ShellWriter(FileDescriptorSink(descriptor: 2)),
         isInteractive: Bool = false,
+        identity: ShellIdentity = .generic,
         options: RunOptions = RunOptions(),
         settings: SettingsRegistry = SettingsRegistry(),
         figures: FigureRegistry = FigureRegistry(),
@@ -40,14 +43,15 @@ public final class ShellContext: Sendable {
         self.out = out
         self.err = err
         self.isInteractive = isInteractive
+        self.identity = identity
         self.options = options
         self.settings = settings
         self.figures = figures
         self.commands = commands
         self.components = components
         self.interrupts = InterruptController()
-        self.logger = Logger(label: "playcount") { _ in
-            ShellLogHandler(writer: err, level: options.logLevel, format: options.logFormat)
+        self.logger = Logger(label: identity.name) { _ in
+            ShellLogHandler(writer: err, name: identity.name, level: options.logLevel, format: options.logFormat)
         }
     }
 

@@ -11,14 +11,16 @@ public struct HistoryFile: Sendable, Equatable {
         self.limit = limit
     }
 
-    /// `$PLAYCOUNT_HISTORY`, else `$XDG_STATE_HOME/playcount/history`, else
+    /// For `playcount`: `$PLAYCOUNT_HISTORY`, else `$XDG_STATE_HOME/playcount/history`, else
     /// `~/.local/state/playcount/history`; nil when none can be formed.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let explicit = environment["PLAYCOUNT_HISTORY"], !explicit.isEmpty { return explicit }
+    public static func defaultPath(
+        for identity: ShellIdentity, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        if let explicit = environment[identity.historyVariable], !explicit.isEmpty { return explicit }
         if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
-            return state + "/playcount/history"
+            return state + "/\(identity.name)/history"
         }
-        if let home = environment["HOME"], !home.isEmpty { return home + "/.local/state/playcount/history" }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.local/state/\(identity.name)/history" }
         return nil
     }
 

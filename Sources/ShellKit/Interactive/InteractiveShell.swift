@@ -1,12 +1,10 @@
 import Foundation
 
-/// The interactive session: banner, `playcount> ` prompt, history, errors without locations, Ctrl-C back
+/// The interactive session: banner, `NAME> ` prompt (``ShellIdentity``), history, errors without locations, Ctrl-C back
 /// to the prompt, Ctrl-D / `quit` / `exit` to leave (saving history).
 public struct InteractiveShell {
     public let shell: ShellContext
     public let history: HistoryFile?
-
-    public static let prompt = "playcount> "
 
     public init(shell: ShellContext, history: HistoryFile?) {
         self.shell = shell
@@ -16,15 +14,15 @@ public struct InteractiveShell {
     /// Runs until the user leaves; returns the exit status (`quit CODE`, else 0).
     public func run() async -> Int32 {
         shell.commands.describeForCompletion()
-        let editor = LineEditor(completer: Completer(shell: shell))
+        let editor = LineEditor(completer: Completer(shell: shell), name: shell.identity.name)
         var lines = history?.load() ?? []
         for line in lines { editor.addHistory(line) }
-        shell.out.print("playcount shell. Type 'help' for commands, Ctrl-D or 'quit' to leave.")
+        shell.out.print(shell.identity.banner)
         let runner = ScriptRunner(shell: shell)
         var status: Int32 = 0
         loop: while true {
             shell.interrupts.setPrompting(true)
-            let input = await editor.readLine(prompt: Self.prompt)
+            let input = await editor.readLine(prompt: shell.identity.prompt)
             shell.interrupts.setPrompting(false)
             switch input {
             case .endOfInput:

@@ -6,7 +6,8 @@ import Foundation
 /// drops its line, a script waiting for input ends with status 130, and a command that ignores three
 /// presses in a row ends the program with status 130.
 public enum InterruptWatcher {
-    public static func start(controller: InterruptController, interactive: Bool) {
+    /// - Parameter name: the program's name, for the message printed when a command ignores Ctrl-C.
+    public static func start(controller: InterruptController, interactive: Bool, name: String) {
         let descriptor = playcount_sigint_install()
         guard descriptor >= 0 else { return }
         let thread = Thread {
@@ -21,7 +22,7 @@ public enum InterruptWatcher {
                 case .idle:
                     if !interactive { exit(ExitStatus.interrupted) }
                 case .forceQuit:
-                    FileDescriptorSink(descriptor: 2).write("\nplaycount: the command ignored Ctrl-C; leaving\n")
+                    FileDescriptorSink(descriptor: 2).write("\n\(name): the command ignored Ctrl-C; leaving\n")
                     exit(ExitStatus.interrupted)
                 case .cancelledCommand:
                     break

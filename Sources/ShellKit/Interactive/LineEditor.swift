@@ -18,11 +18,12 @@ public final class LineEditor: Sendable {
     /// The completer the C callback consults (libedit calls back through a plain C function pointer).
     private static let activeCompleter = Locked<Completer?>(nil)
 
-    public init(completer: Completer) {
+    /// - Parameter name: libedit's application name, which `~/.editrc` sections select.
+    public init(completer: Completer, name: String) {
         setlocale(LC_CTYPE, "")
         Self.activeCompleter.withLock { $0 = completer }
         // Configure before using_history(): libedit's first call initialises from these globals.
-        playcount_rl_configure("playcount")
+        playcount_rl_configure(name)
         playcount_rl_set_completion_function(completionCallback)
         using_history()
     }

@@ -3,7 +3,7 @@ import Logging
 
 /// How log events are written on stderr (`--log-format`).
 public enum LogFormat: String, Sendable, CaseIterable {
-    /// `playcount: MESSAGE (key=value …)`, for people at a terminal or reading a script's output.
+    /// `NAME: MESSAGE (key=value …)` (`playcount: …`), for people at a terminal or reading a script's output.
     case human
     /// One logfmt line per event: `ts=… level=warning msg="…" key=value …`, for a supervisor's collector.
     case logfmt
@@ -18,10 +18,13 @@ public struct ShellLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public let format: LogFormat
+    /// The program's name, which human lines start with.
+    public let name: String
     private let writer: ShellWriter
 
-    public init(writer: ShellWriter, level: Logger.Level, format: LogFormat) {
+    public init(writer: ShellWriter, name: String, level: Logger.Level, format: LogFormat) {
         self.writer = writer
+        self.name = name
         self.logLevel = level
         self.format = format
     }
@@ -34,18 +37,19 @@ public struct ShellLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        writer.print(Self.line(level: event.level, message: "\(event.message)", metadata: merged, format: format, at: Date()))
+        writer.print(
+            Self.line(name: name, level: event.level, message: "\(event.message)", metadata: merged, format: format, at: Date()))
     }
 
     /// The line for one event (without its newline).
     static func line(
-        level: Logger.Level, message: String, metadata: Logger.Metadata, format: LogFormat, at date: Date
+        name: String, level: Logger.Level, message: String, metadata: Logger.Metadata, format: LogFormat, at date: Date
     ) -> String {
         let keys = metadata.keys.sorted()
         switch format {
         case .human:
             let details = keys.map { "\($0)=\(metadata[$0]!)" }.joined(separator: " ")
-            let prefix = level >= .error ? "playcount: error: " : "playcount: "
+            let prefix = level >= .error ? "\(name): error: " : "\(name): "
             return prefix + message + (details.isEmpty ? "" : " (\(details))")
         case .logfmt:
             var fields = ["ts=\(timestamp(date))", "level=\(level.rawValue)", "msg=\(logfmtValue(message))"]
