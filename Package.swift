@@ -187,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "playcount-web",
             dependencies: [
-                "PlayHTTP", "PlayWeb",
+                "PlayCounts", "PlayHTTP", "PlayWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import Logging
+import PlayCounts
 import PlayHTTP
 import PlayWeb
 import ServiceLifecycle
@@ -74,14 +75,9 @@ struct PlaycountWeb: AsyncParsableCommand {
         return host.isEmpty ? nil : (host, port)
     }
 
-    /// Straight to the descriptor (no stdio buffering: tests read the line through a pipe).
+    /// Straight to the descriptor, no stdio buffering: tests read the line through a pipe (a reader that went
+    /// away is no reason to stop serving).
     static func writeLine(_ line: String, to descriptor: Int32) {
-        let bytes = Array((line + "\n").utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written <= 0 { return }
-            offset += written
-        }
+        try? FileDescriptorWriter.writeAll(Array((line + "\n").utf8), to: descriptor, target: "the terminal")
     }
 }
