@@ -126,7 +126,7 @@ struct TopSample {
     /// Plays and calls per second since `previous` (nil before the second look).
     func rates(since previous: TopSample?) -> (plays: Double, calls: Double)? {
         guard let previous else { return nil }
-        let seconds = Double((at - previous.at).components.attoseconds) / 1e18 + Double((at - previous.at).components.seconds)
+        let seconds = (at - previous.at).secondsValue
         guard seconds > 0 else { return nil }
         return (Double(stats.plays - previous.stats.plays) / seconds, Double(stats.calls - previous.stats.calls) / seconds)
     }
