@@ -29,6 +29,8 @@ public enum PlaycountCommands {
         shell.settings.register(.auditMemory)
         shell.settings.register(.state)
         shell.settings.register(.deadLetterTopic)
+        shell.settings.register(.partition)
+        shell.settings.register(.partitions)
         registerFigures(in: shell)
     }
 

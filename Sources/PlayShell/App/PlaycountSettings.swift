@@ -82,6 +82,17 @@ extension Setting where Value == String {
             validate: { $0.isEmpty || NSQProtocol.isValidName($0) ? nil : "'\($0)' is not a valid NSQ topic name" })
     }
 
+    /// The partition this processor owns, `k/K`; empty: every video (one processor, no routers).
+    public static var partition: Setting<String> {
+        Setting(
+            name: "partition", defaultValue: "",
+            help: """
+                The partition this processor owns, k/K (k from 0): it reads <topic>.p<k>, which 'route' fills, \
+                and counts only those videos; empty: the whole topic.
+                """,
+            validate: { $0.isEmpty || Partition($0) != nil ? nil : "use k/K with 0 <= k < K <= \(Partition.maxCount), e.g. 1/3" })
+    }
+
     /// A receipt log for the next `start`: every play received, replayable with `replay`.
     public static var record: Setting<String> {
         Setting(
@@ -98,6 +109,14 @@ extension Setting where Value == Int {
             name: "max-in-flight", defaultValue: 2500,
             help: "Messages in flight to the processor, spread as RDY over nsqd connections.",
             validate: { (1...1_000_000).contains($0) ? nil : "must be between 1 and 1000000" })
+    }
+
+    /// K for `route` (and the default of `seed --partitions`): how many partition topics plays are routed to.
+    public static var partitions: Setting<Int> {
+        Setting(
+            name: "partitions", defaultValue: 1,
+            help: "How many partitions 'route' spreads plays over (<topic>.p0 … <topic>.p<K-1>).",
+            validate: { (1...Partition.maxCount).contains($0) ? nil : "must be between 1 and \(Partition.maxCount)" })
     }
 
     /// Plays below which a video is realtime.
@@ -215,4 +234,12 @@ extension SettingsRegistry {
             maxStaleness: self[.maxStaleness].nanoseconds,
             safetyMargin: self[.safetyMargin].nanoseconds)
     }
+}
+
+extension SettingsRegistry {
+    /// The partition the `partition` setting names, or nil for a processor of the whole topic.
+    var ownedPartition: Partition? { Partition(self[.partition]) }
+
+    /// The topic the processor reads: `<topic>.p<k>` for a partition's owner, else `topic`.
+    var consumedTopic: String { ownedPartition?.topic(of: self[.topic]) ?? self[.topic] }
 }

@@ -67,7 +67,7 @@ struct StartCommand: ShellCommand {
         // Realtime plays must not wait in nsqd's output buffer (250 ms by default), and a backlog must not be
         // read one socket write at a time: `adaptive` does both (see OutputBufferChoice).
         var consumer = NSQConsumerConfiguration(
-            topic: settings[.topic], channel: settings[.channel],
+            topic: settings.consumedTopic, channel: settings[.channel],
             nsqdTCPAddresses: target.nsqdTCPAddresses, lookupdHTTPAddresses: target.lookupdHTTPAddresses,
             maxInFlight: settings[.maxInFlight], userAgent: "playcount/1.0",
             messageTimeout: settings[.msgTimeout].duration,
@@ -82,7 +82,10 @@ struct StartCommand: ShellCommand {
         guard NSQProtocol.isValidName(deadLetterTopic) else {
             throw ShellError("dead-letter-topic: '\(deadLetterTopic)' is not a valid NSQ topic name; set dead-letter-topic")
         }
-        let topic = settings[.topic]
+        let topic = settings.consumedTopic
+        guard NSQProtocol.isValidName(topic) else {
+            throw ShellError("partition: the topic '\(topic)' is not a valid NSQ topic name (at most 64 of [.a-zA-Z0-9_-])")
+        }
         let deadLetters = DeadLetterSink(topic: deadLetterTopic) { [shell] in
             try await shell.app.producer(for: topic, in: shell)
         }
@@ -121,7 +124,7 @@ struct StartCommand: ShellCommand {
             ? "the embedded broker (\(target.nsqdTCPAddresses.joined()))"
             : (target.nsqdTCPAddresses + target.lookupdHTTPAddresses.map { "lookupd \($0)" }).joined(separator: ", ")
         if shell.isInteractive {
-            shell.out.print("processor started: \(settings[.topic])/\(settings[.channel]) from \(source), publishing to \(client.description)")
+            shell.out.print("processor started: \(settings.consumedTopic)/\(settings[.channel]) from \(source), publishing to \(client.description)")
         }
     }
 }
@@ -223,9 +226,9 @@ struct ServeCommand: ShellCommand {
         shell.app.installTerminationHandler(in: shell)
         guard let session = shell.app.session else { return }
         shell.logger.notice(
-            "serving \(shell.settings[.topic])/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops",
+            "serving \(shell.settings.consumedTopic)/\(shell.settings[.channel]) with state \(session.store.path); SIGTERM or SIGINT stops",
             metadata: [
-                "topic": "\(shell.settings[.topic])", "channel": "\(shell.settings[.channel])",
+                "topic": "\(shell.settings.consumedTopic)", "channel": "\(shell.settings[.channel])",
                 "state": "\(session.store.path)",
             ])
         // SIGTERM is handled by the termination handler: the pipeline's graceful stop, then exit 0. SIGINT
