@@ -18,7 +18,7 @@ import PlayCounts
 /// The client owns one `HTTPClient` (HTTP/1.1, connection pool, TLS through swift-nio-ssl, redirects not
 /// followed). Calls run one at a time, so they share one kept-alive connection. One attempt per
 /// ``publish(_:)``: the caller retries. Headers: `Content-Type: application/json`,
-/// `Idempotency-Key: <sequence>`, `User-Agent: playcount`. A non-2xx answer throws ``WebhookPublishError``
+/// `Idempotency-Key: <sequence>` (`p<k>-<sequence>` for a partition's owner), `User-Agent: playcount`. A non-2xx answer throws ``WebhookPublishError``
 /// with its status; no complete answer within `timeout` (connecting, TLS and the body included) throws a
 /// timeout. The pool drops connections the server closed while idle; if a *reused* connection turns out to be
 /// dead before any answer byte arrives (the server's idle close raced the request), the request is sent once
@@ -87,7 +87,7 @@ public actor WebhookPublishClient: PublishClient {
         request.method = .POST
         request.headers.add(name: "User-Agent", value: "playcount")
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Idempotency-Key", value: String(call.sequence))
+        request.headers.add(name: "Idempotency-Key", value: call.idempotencyKey)
         request.body = .bytes(ByteBuffer(bytes: PublishCallEncoder.encode(call)))
 
         let retryDeadConnection = connectionKeptAlive

@@ -54,9 +54,10 @@ struct ChunkIngest {
         receivedAt now: WallNanoseconds, effects: some IngestEffects
     ) async -> Outcome {
         var outcome = Outcome()
+        let parsed = ParsedMessage.parse(chunk, of: messages, parser: parser)
         let committedBefore: Set<MessageKey>
         do {
-            committedBefore = try effects.alreadyCommitted(IngestDecision.redeliveredKeys(chunk, of: messages))
+            committedBefore = try effects.alreadyCommitted(IngestDecision.redeliveredKeys(parsed))
         } catch {
             effects.logger.error("cannot look up redelivered messages: \(error); requeueing the batch")
             effects.requeue(chunk)
@@ -64,12 +65,12 @@ struct ChunkIngest {
             return outcome
         }
         let decision = IngestDecision.decide(
-            chunk, of: messages, committed: committedBefore, redelivery: &redelivery, parser: parser, receivedAt: now)
+            parsed, of: messages, committed: committedBefore, redelivery: &redelivery, receivedAt: now)
         outcome.duplicates = decision.duplicates
         outcome.rejections = decision.invalid.map { (messages[$0.ref.delivery][$0.ref.message].id, $0.rejection) }
 
         var keys = decision.playKeys
-        var finish = decision.playRefs
+        var finish = decision.playRefs + decision.repeatedCopies
         // Dead letters first: an invalid message is acknowledged only once its dead letter is out.
         if !decision.invalid.isEmpty {
             do {

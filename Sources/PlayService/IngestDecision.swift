@@ -9,17 +9,50 @@ struct MessageRef: Hashable, Sendable {
     var message: Int
 }
 
+/// A message of a chunk, parsed: the play or why it is not one, and the key it is counted under.
+struct ParsedMessage: Sendable {
+    var ref: MessageRef
+    var result: Result<ParsedPlay, PlayMessageRejection>
+    /// The original message's key for a routed play (``PlayOrigin``), else the message's own.
+    var key: MessageKey
+    /// True when an earlier delivery of the play may have been counted: the message is a redelivery, or the
+    /// original was delivered to a router more than once.
+    var mayRepeat: Bool
+
+    init(ref: MessageRef, message: NSQMessage, parser: PlayMessageParser) {
+        self.ref = ref
+        result = parser.parsePlay(message.body)
+        if case .success(let play) = result, let origin = play.origin {
+            key = MessageKey(idHigh: origin.idHigh, idLow: origin.idLow, timestamp: origin.queuedAt)
+            mayRepeat = message.attempts > 1 || origin.attempts > 1
+        } else {
+            key = MessageKey(message)
+            mayRepeat = message.attempts > 1
+        }
+    }
+
+    var origin: PlayOrigin? { if case .success(let play) = result { play.origin } else { nil } }
+
+    /// Parses every message of `chunk`.
+    static func parse(_ chunk: [MessageRef], of messages: [[NSQMessage]], parser: PlayMessageParser) -> [ParsedMessage] {
+        chunk.map { ParsedMessage(ref: $0, message: messages[$0.delivery][$0.message], parser: parser) }
+    }
+}
+
 /// The exactly-once decision for one chunk of a read batch: which messages count as plays, which are
-/// duplicates, which are dead-lettered, and which are FIN'd. It is made from the messages and what the store
-/// says is already committed, and does nothing itself: ``ChunkIngest`` carries it out.
+/// duplicates, which are dead-lettered, and which are FIN'd. It is made from the parsed messages and what the
+/// store says is already committed, and does nothing itself: ``ChunkIngest`` carries it out.
 ///
 /// The rules, for a message in the chunk:
-/// - a redelivery (attempts > 1) whose key is committed was counted before (a crash or a lost FIN after its
-///   commit): FIN'd, not counted, whatever becomes of the rest of the chunk;
+/// - a message that may repeat an earlier delivery (a redelivery, or a routed copy of an original a router was
+///   sent more than once) whose key is committed was counted before: FIN'd, not counted, whatever becomes of
+///   the rest of the chunk;
 /// - a second copy of a message already seen in this read batch (nsqd timed it out and sent it again while
-///   the first copy waited): skipped; the first copy's FIN (same id, same connection) settles both;
+///   the first copy waited): skipped; the first copy's FIN (same id, same connection) settles both. A second
+///   routed copy of one original is a message of its own on the partition topic: FIN'd with the chunk;
 /// - a body that is not a play: a dead letter, FIN'd once the dead letter is out and the chunk committed;
-/// - any other: a play, counted in the chunk's commit and FIN'd after it.
+/// - any other: a play, counted in the chunk's commit and FIN'd after it. A routed play counts under its
+///   original key, from its original queue time.
 struct IngestDecision: Sendable {
     /// Valid plays, in arrival order; `playKeys[i]` and `playRefs[i]` belong to `plays[i]`.
     var plays: [Play] = []
@@ -27,8 +60,10 @@ struct IngestDecision: Sendable {
     var playRefs: [MessageRef] = []
     /// Redeliveries committed before: FIN them without counting.
     var committedBefore: [MessageRef] = []
-    /// Second copies of a message already in this read batch: nothing to do.
+    /// Second copies of a message already in this read batch that nsqd sent as the same message: nothing to do.
     var repeatedInBatch = 0
+    /// Second routed copies of an original already in this read batch: FIN'd with the chunk, not counted.
+    var repeatedCopies: [MessageRef] = []
     /// Messages that are not plays, each with its dead letter.
     var invalid: [InvalidMessage] = []
 
@@ -39,46 +74,49 @@ struct IngestDecision: Sendable {
         var letter: DeadLetter
     }
 
-    var duplicates: Int { committedBefore.count + repeatedInBatch }
+    var duplicates: Int { committedBefore.count + repeatedInBatch + repeatedCopies.count }
 
-    /// The keys of the chunk's redelivered messages: the only ones the store must be asked about.
-    static func redeliveredKeys(_ chunk: [MessageRef], of messages: [[NSQMessage]]) -> [MessageKey] {
-        chunk.compactMap { ref in
-            let message = messages[ref.delivery][ref.message]
-            return message.attempts > 1 ? MessageKey(message) : nil
-        }
+    /// The keys the store must be asked about: those of messages that may repeat an earlier delivery.
+    static func redeliveredKeys(_ parsed: [ParsedMessage]) -> [MessageKey] {
+        parsed.compactMap { $0.mayRepeat ? $0.key : nil }
     }
 
-    /// Decides every message of `chunk` (refs into `messages`, one array per delivery), given which of its
-    /// redeliveries the store holds as committed. `redelivery` tracks keys across the read batch's chunks.
+    /// Decides every message of a chunk (parsed, refs into `messages`, one array per delivery), given which of
+    /// its possible repeats the store holds as committed. `redelivery` tracks keys across the read batch's chunks.
     static func decide(
-        _ chunk: [MessageRef], of messages: [[NSQMessage]], committed: Set<MessageKey>,
-        redelivery: inout RedeliveryTracker, parser: PlayMessageParser, receivedAt now: WallNanoseconds
+        _ parsed: [ParsedMessage], of messages: [[NSQMessage]], committed: Set<MessageKey>,
+        redelivery: inout RedeliveryTracker, receivedAt now: WallNanoseconds
     ) -> IngestDecision {
         var decision = IngestDecision()
-        decision.plays.reserveCapacity(chunk.count)
-        decision.playKeys.reserveCapacity(chunk.count)
-        decision.playRefs.reserveCapacity(chunk.count)
-        for ref in chunk {
+        decision.plays.reserveCapacity(parsed.count)
+        decision.playKeys.reserveCapacity(parsed.count)
+        decision.playRefs.reserveCapacity(parsed.count)
+        for item in parsed {
+            let ref = item.ref
             let message = messages[ref.delivery][ref.message]
-            let key = MessageKey(id: message.id, timestamp: message.timestamp)
-            if message.attempts > 1, committed.contains(key) {
+            if item.mayRepeat, committed.contains(item.key) {
                 decision.committedBefore.append(ref)
                 continue
             }
-            if !redelivery.firstSight(of: key) {
+            switch redelivery.sight(of: item.key, id: message.id, routed: item.origin != nil) {
+            case .first: break
+            case .sameMessageAgain:
                 decision.repeatedInBatch += 1
                 continue
+            case .anotherCopy:
+                decision.repeatedCopies.append(ref)
+                continue
             }
-            switch parser.parse(message.body) {
-            case .success(let video):
-                decision.plays.append(Play(video: video, queuedAt: message.timestamp, receivedAt: now))
-                decision.playKeys.append(key)
+            switch item.result {
+            case .success(let play):
+                decision.plays.append(
+                    Play(video: play.video, queuedAt: play.origin?.queuedAt ?? message.timestamp, receivedAt: now))
+                decision.playKeys.append(item.key)
                 decision.playRefs.append(ref)
             case .failure(let rejection):
                 decision.invalid.append(
                     InvalidMessage(
-                        ref: ref, key: key, rejection: rejection, letter: DeadLetter(message: message, rejection: rejection)))
+                        ref: ref, key: item.key, rejection: rejection, letter: DeadLetter(message: message, rejection: rejection)))
             }
         }
         return decision
@@ -94,10 +132,14 @@ struct IngestDecision: Sendable {
     }
 }
 
-/// The keys of a read batch's redelivered messages (usually none), and which of them were seen so far.
+/// The keys of a read batch's redelivered messages (usually none), and which of them were seen so far; and the
+/// keys of its routed plays, each with the message that carried it first.
 struct RedeliveryTracker: Sendable {
     let keys: Set<MessageKey>
     private var seen: Set<MessageKey> = []
+    private var routed: [MessageKey: NSQMessageID] = [:]
+
+    enum Sight { case first, sameMessageAgain, anotherCopy }
 
     /// A message redelivered (timed out) while its first delivery still waited in the inbox arrives twice in
     /// one batch, the second time with attempts > 1: any key delivered twice in a batch is one of these.
@@ -105,9 +147,18 @@ struct RedeliveryTracker: Sendable {
         keys = Set(messages.joined().lazy.filter { $0.attempts > 1 }.map(MessageKey.init))
     }
 
-    /// False when `key` is a redelivered message's key already seen in this batch.
-    mutating func firstSight(of key: MessageKey) -> Bool {
-        guard !keys.isEmpty, keys.contains(key) else { return true }
-        return seen.insert(key).inserted
+    /// Whether `key` was seen before in this batch. Routed plays are all tracked: two copies of one original
+    /// (a router sent it twice) are two messages whose own attempts may both be 1; a copy is the same message
+    /// again only when nsqd's id is the same too.
+    mutating func sight(of key: MessageKey, id: NSQMessageID, routed isRouted: Bool) -> Sight {
+        if isRouted {
+            guard let first = routed[key] else {
+                routed[key] = id
+                return .first
+            }
+            return first == id ? .sameMessageAgain : .anotherCopy
+        }
+        guard !keys.isEmpty, keys.contains(key) else { return .first }
+        return seen.insert(key).inserted ? .first : .sameMessageAgain
     }
 }

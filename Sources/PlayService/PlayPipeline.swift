@@ -438,7 +438,8 @@ public final class PlayPipeline: Sendable {
     func deadLetterGiveUps() async {
         for await message in giveUps {
             // Counted before (committed, FIN lost) and redelivered since: nothing to dead-letter.
-            let committed = (try? store.alreadyCommitted([MessageKey(message)]).isEmpty) == false
+            let key = ParsedMessage(ref: MessageRef(delivery: 0, message: 0), message: message, parser: parser).key
+            let committed = (try? store.alreadyCommitted([key]).isEmpty) == false
             guard
                 let letter = IngestDecision.giveUp(
                     message, committed: committed, maxAttempts: consumer.configuration.maxAttempts)

@@ -7,15 +7,21 @@ public struct WebCall: Sendable, Hashable {
     public var sequence: Int
     public var publishedAt: String
     public var counts: [(video: String, plays: Int)]
+    /// The partition whose owner made the call (its sequences are its own); nil for a single processor.
+    public var partition: Int?
 
-    public init(sequence: Int, publishedAt: String, counts: [(video: String, plays: Int)]) {
+    public init(sequence: Int, publishedAt: String, counts: [(video: String, plays: Int)], partition: Int? = nil) {
         self.sequence = sequence
         self.publishedAt = publishedAt
         self.counts = counts
+        self.partition = partition
     }
 
+    /// The key a call without an `Idempotency-Key` header is deduplicated by: what the processor would send.
+    public var defaultIdempotencyKey: String { partition.map { "p\($0)-\(sequence)" } ?? String(sequence) }
+
     public static func == (lhs: WebCall, rhs: WebCall) -> Bool {
-        lhs.sequence == rhs.sequence && lhs.publishedAt == rhs.publishedAt
+        lhs.sequence == rhs.sequence && lhs.partition == rhs.partition && lhs.publishedAt == rhs.publishedAt
             && lhs.counts.elementsEqual(rhs.counts) { $0.video == $1.video && $0.plays == $1.plays }
     }
 

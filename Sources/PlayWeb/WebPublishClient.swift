@@ -24,6 +24,6 @@ extension WebCall {
     public init(_ call: PublishCall) {
         self.init(
             sequence: call.sequence, publishedAt: RFC3339.format(call.publishedAt),
-            counts: call.counts.map { ($0.video.description, $0.plays) })
+            counts: call.counts.map { ($0.video.description, $0.plays) }, partition: call.partition?.index)
     }
 }

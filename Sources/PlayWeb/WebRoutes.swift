@@ -55,7 +55,7 @@ public enum WebRoutes {
                 } catch {
                     return problem(.badRequest, "\(error)")
                 }
-                let key = request.headers[idempotencyKeyField] ?? String(call.sequence)
+                let key = request.headers[idempotencyKeyField] ?? call.defaultIdempotencyKey
                 let applied = feed.append(call, idempotencyKey: key)
                 return Response(
                     status: .ok, headers: [.contentType: "application/json"],
@@ -83,6 +83,7 @@ enum WebCallDecoder {
 
     private struct Body: Decodable {
         var sequence: Int
+        var partition: Int?
         var published_at: String
         var counts: [String: Int]
     }
@@ -104,6 +105,6 @@ enum WebCallDecoder {
             guard plays >= 0 else { throw Invalid(description: "a negative count for \(video)") }
             counts.append((id.description, plays))
         }
-        return WebCall(sequence: body.sequence, publishedAt: body.published_at, counts: counts)
+        return WebCall(sequence: body.sequence, publishedAt: body.published_at, counts: counts, partition: body.partition)
     }
 }

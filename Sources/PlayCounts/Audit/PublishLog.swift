@@ -6,6 +6,8 @@ import Foundation
 public enum PublishLog {
     private struct Line: Decodable {
         var sequence: Int
+        var partition: Int?
+        var partitions: Int?
         var published_at: String
         var counts: [String: Int]
     }
@@ -35,7 +37,16 @@ public enum PublishLog {
             counts.append(VideoCount(video: video, plays: plays))
         }
         counts.sort { $0.video < $1.video }
-        return PublishCall(sequence: decoded.sequence, publishedAt: publishedAt, counts: counts)
+        var partition: Partition?
+        if decoded.partition != nil || decoded.partitions != nil {
+            guard let index = decoded.partition, let count = decoded.partitions,
+                let parsed = Partition(index: index, count: count)
+            else {
+                throw LogParseError(line: lineNumber, reason: "bad partition \(decoded.partition.map(String.init) ?? "-")/\(decoded.partitions.map(String.init) ?? "-")")
+            }
+            partition = parsed
+        }
+        return PublishCall(sequence: decoded.sequence, publishedAt: publishedAt, counts: counts, partition: partition)
     }
 
     /// Parses a whole log; blank lines are skipped.

@@ -26,12 +26,22 @@ public struct PlayMessageParser: Sendable {
         body.withUnsafeBytes { parse(bytes: $0) }
     }
 
-    /// Parses raw bytes; the core every other overload calls.
+    /// Parses raw bytes for the video only (a routed play's origin is checked but dropped).
     public func parse(bytes: UnsafeRawBufferPointer) -> Result<VideoID, PlayMessageRejection> {
+        parsePlay(bytes: bytes).map(\.video)
+    }
+
+    /// Parses the readable bytes of `body`, with a routed play's origin (see ``RoutedPlayBody``).
+    public func parsePlay(_ body: ByteBuffer) -> Result<ParsedPlay, PlayMessageRejection> {
+        body.withUnsafeReadableBytes { parsePlay(bytes: $0) }
+    }
+
+    /// Parses raw bytes; the core every other overload calls.
+    public func parsePlay(bytes: UnsafeRawBufferPointer) -> Result<ParsedPlay, PlayMessageRejection> {
         guard bytes.count <= maxBodyBytes else {
             return .failure(.init(reason: .tooLarge, detail: "body is \(bytes.count) bytes, the limit is \(maxBodyBytes)"))
         }
-        if let id = Self.parseCanonical(bytes) { return .success(id) }
+        if let id = Self.parseCanonical(bytes) { return .success(ParsedPlay(video: id)) }
         do {
             return .success(try parseObject(bytes))
         } catch {
@@ -61,7 +71,7 @@ public struct PlayMessageParser: Sendable {
     private static let canonicalPrefix: [UInt8] = Array(#"{"video_id":""#.utf8)
     private static let spacedPrefix: [UInt8] = Array(#"{"video_id": ""#.utf8)
 
-    private func parseObject(_ bytes: UnsafeRawBufferPointer) throws(PlayMessageRejection) -> VideoID {
+    private func parseObject(_ bytes: UnsafeRawBufferPointer) throws(PlayMessageRejection) -> ParsedPlay {
         var scanner = JSONByteScanner(bytes)
         do {
             guard let kind = scanner.peekValueKind() else {
@@ -75,6 +85,7 @@ public struct PlayMessageParser: Sendable {
             }
             try scanner.expect(UInt8(ascii: "{"), "'{'")
             var found: VideoIDValue = .absent
+            var origin = OriginFields()
             if !scanner.consume(UInt8(ascii: "}")) {
                 repeat {
                     let key = try scanner.scanString()
@@ -86,6 +97,13 @@ public struct PlayMessageParser: Sendable {
                             try scanner.skipValue()
                             found = .duplicate
                         }
+                    } else if scanner.string(key, equals: "queued_at") {
+                        origin.queuedAt = try Self.scanIntegerField(&scanner, seen: origin.queuedAt, name: "queued_at", &origin.problem)
+                    } else if scanner.string(key, equals: "origin_attempts") {
+                        origin.attempts = try Self.scanIntegerField(
+                            &scanner, seen: origin.attempts, name: "origin_attempts", &origin.problem)
+                    } else if scanner.string(key, equals: "origin_id") {
+                        try Self.scanOriginID(&scanner, into: &origin)
                     } else {
                         try scanner.skipValue()
                     }
@@ -103,7 +121,7 @@ public struct PlayMessageParser: Sendable {
             case .notGUID(let shown):
                 throw PlayMessageRejection(reason: .notAGUID, detail: "\"video_id\" \(shown) is not an 8-4-4-4-12 hex GUID")
             case .guid(let id):
-                return id
+                return ParsedPlay(video: id, origin: try origin.resolved())
             }
         } catch let error as JSONScanError {
             // A body that is not UTF-8 is reported as such even if a syntax error came first.
@@ -142,6 +160,77 @@ public struct PlayMessageParser: Sendable {
         let decoded = scanner.decodedString(token)
         if let id = decoded.withUnsafeBytes({ VideoID(utf8: $0) }) { return .guid(id) }
         return .notGUID(Self.shown(decoded))
+    }
+
+    /// The origin keys of a routed play (``RoutedPlayBody``) as read so far: all three or none.
+    private struct OriginFields {
+        var queuedAt: Int64?
+        var attempts: Int64?
+        var id: (high: UInt64, low: UInt64)?
+        var idSeen = false
+        var problem: String?
+
+        func resolved() throws(PlayMessageRejection) -> PlayOrigin? {
+            if let problem { throw PlayMessageRejection(reason: .badOrigin, detail: problem) }
+            if queuedAt == nil, attempts == nil, !idSeen { return nil }
+            guard let queuedAt, let attempts, let id else {
+                let missing = [("queued_at", queuedAt == nil), ("origin_id", !idSeen), ("origin_attempts", attempts == nil)]
+                    .filter(\.1).map { "\"\($0.0)\"" }.joined(separator: ", ")
+                throw PlayMessageRejection(reason: .badOrigin, detail: "a routed play needs \(missing) too")
+            }
+            guard queuedAt > 0, attempts >= 1, attempts <= Int64(UInt16.max) else {
+                throw PlayMessageRejection(
+                    reason: .badOrigin, detail: "\"queued_at\" must be positive and \"origin_attempts\" 1 to 65535")
+            }
+            return PlayOrigin(queuedAt: queuedAt, idHigh: id.high, idLow: id.low, attempts: Int(attempts))
+        }
+    }
+
+    /// An integer origin field; a repeated key, a non-integer or an overflow is noted as the origin's problem.
+    private static func scanIntegerField(
+        _ scanner: inout JSONByteScanner, seen: Int64?, name: String, _ problem: inout String?
+    ) throws(JSONScanError) -> Int64? {
+        guard scanner.peekValueKind() == .number else {
+            try scanner.skipValue()
+            problem = problem ?? "\"\(name)\" is not an integer"
+            return seen
+        }
+        let token = try scanner.scanNumber()
+        guard seen == nil else {
+            problem = problem ?? "\"\(name)\" appears more than once"
+            return seen
+        }
+        guard let value = scanner.integerValue(token) else {
+            problem = problem ?? "\"\(name)\" is not an integer that fits in 64 bits"
+            return nil
+        }
+        return value
+    }
+
+    /// The original message id: a string of exactly 16 bytes.
+    private static func scanOriginID(_ scanner: inout JSONByteScanner, into origin: inout OriginFields) throws(JSONScanError) {
+        guard scanner.peekValueKind() == .string else {
+            try scanner.skipValue()
+            origin.problem = origin.problem ?? "\"origin_id\" is not a string"
+            return
+        }
+        let token = try scanner.scanString()
+        guard !origin.idSeen else {
+            origin.problem = origin.problem ?? "\"origin_id\" appears more than once"
+            return
+        }
+        origin.idSeen = true
+        let bytes = token.hasEscapes
+            ? scanner.decodedString(token) : Array(UnsafeRawBufferPointer(rebasing: scanner.bytes[token.start..<token.end]))
+        guard bytes.count == 16 else {
+            origin.problem = origin.problem ?? "\"origin_id\" is \(bytes.count) bytes, not 16"
+            return
+        }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for byte in bytes[0..<8] { high = high << 8 | UInt64(byte) }
+        for byte in bytes[8..<16] { low = low << 8 | UInt64(byte) }
+        origin.id = (high, low)
     }
 
     /// A quoted, length-capped rendering of a bad value for error messages.

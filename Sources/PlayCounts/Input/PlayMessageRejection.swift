@@ -11,6 +11,8 @@ public struct PlayMessageRejection: Error, Sendable, Hashable, CustomStringConve
         case notAGUID = "not_a_guid"
         /// `video_id` appears more than once: parsers disagree on which wins, so the message is ambiguous.
         case duplicateVideoID = "duplicate_video_id"
+        /// A routed play's origin (`queued_at`, `origin_id`, `origin_attempts`) is incomplete or malformed.
+        case badOrigin = "bad_origin"
     }
 
     public var reason: Reason

@@ -1,5 +1,6 @@
 /// Encodes a ``PublishCall`` as the JSON object every client sends:
-/// `{"sequence": 7, "published_at": "2026-11-29T07:00:00.123456Z", "counts": {"<video_id>": 120, …}}`.
+/// `{"sequence": 7, "published_at": "2026-11-29T07:00:00.123456Z", "counts": {"<video_id>": 120, …}}`, and
+/// for a partition's owner `{"partition": 1, "partitions": 3, "sequence": 7, …}`.
 ///
 /// Hand-written (no JSONEncoder): keys in a fixed order, counts in the call's order, video IDs in canonical
 /// lowercase form, so output is deterministic and byte-for-byte testable.
@@ -21,7 +22,15 @@ public enum PublishCallEncoder {
 
     /// Appends the JSON object to `out`.
     public static func append(_ call: PublishCall, to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"sequence": "#.utf8)
+        if let partition = call.partition {
+            out.append(contentsOf: #"{"partition": "#.utf8)
+            ASCIIDecimal.append(Int64(partition.index), to: &out)
+            out.append(contentsOf: #", "partitions": "#.utf8)
+            ASCIIDecimal.append(Int64(partition.count), to: &out)
+            out.append(contentsOf: #", "sequence": "#.utf8)
+        } else {
+            out.append(contentsOf: #"{"sequence": "#.utf8)
+        }
         ASCIIDecimal.append(Int64(call.sequence), to: &out)
         out.append(contentsOf: #", "published_at": ""#.utf8)
         RFC3339.appendMicroseconds(call.publishedAt, to: &out)

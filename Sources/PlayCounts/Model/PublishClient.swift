@@ -1,14 +1,25 @@
 /// One call to the client: at most 20 videos whose counts changed since they were last published.
 public struct PublishCall: Sendable, Hashable {
-    /// 1, 2, 3, … per processor run; also the webhook's `Idempotency-Key`.
+    /// 1, 2, 3, … per processor (per partition's owner); with ``partition``, the webhook's `Idempotency-Key`.
     public var sequence: Int
     public var publishedAt: WallNanoseconds
     public var counts: [VideoCount]
+    /// The partition whose owner made the call; nil for a processor of the whole topic. Sequences are the
+    /// owner's own: a client merging owners keys calls by (partition, sequence).
+    public var partition: Partition?
 
-    public init(sequence: Int, publishedAt: WallNanoseconds, counts: [VideoCount]) {
+    public init(sequence: Int, publishedAt: WallNanoseconds, counts: [VideoCount], partition: Partition? = nil) {
         self.sequence = sequence
         self.publishedAt = publishedAt
         self.counts = counts
+        self.partition = partition
+    }
+
+    /// What identifies the call to a client across retries: `<sequence>`, or `p<k>-<sequence>` for a
+    /// partition's owner (the webhook's `Idempotency-Key`).
+    public var idempotencyKey: String {
+        guard let partition else { return String(sequence) }
+        return "p\(partition.index)-\(sequence)"
     }
 }
 

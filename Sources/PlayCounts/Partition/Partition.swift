@@ -5,7 +5,7 @@
 /// lowercase `8-4-4-4-12` text and FNV-1a is the 64-bit variant (offset basis 0xcbf29ce484222325, prime
 /// 0x100000001b3). It depends only on the id's value, never on the process, platform or release: a router and
 /// an owner started years apart agree on it. Changing K moves most videos to another partition.
-public struct Partition: Hashable, Sendable, CustomStringConvertible {
+public struct Partition: Hashable, Sendable, Codable, CustomStringConvertible {
     /// 0-based: `index` < `count`.
     public let index: Int
     /// K, the number of partitions.

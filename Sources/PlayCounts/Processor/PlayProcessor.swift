@@ -291,12 +291,14 @@ public actor PlayProcessor {
         let now = clock.now()
         if let retry = pendingRetry {
             let counts = policy.retry(retry.videos)
-            if !counts.isEmpty { return PublishCall(sequence: retry.sequence, publishedAt: now, counts: counts) }
+            if !counts.isEmpty {
+                return PublishCall(sequence: retry.sequence, publishedAt: now, counts: counts, partition: configuration.partition)
+            }
             pendingRetry = nil  // everything it carried was delivered since: its sequence is not used again
         }
         guard let counts = policy.nextCall(now: now) else { return nil }
         defer { nextSequence += 1 }
-        return PublishCall(sequence: nextSequence, publishedAt: now, counts: counts)
+        return PublishCall(sequence: nextSequence, publishedAt: now, counts: counts, partition: configuration.partition)
     }
 
     /// Gives the plays read since the last call was composed to the stats, as one read batch.

@@ -13,6 +13,7 @@ import ShellKit
 final class PlaycountApp: Sendable {
     let broker = EmbeddedBroker()
     private let currentSession = Locked<PlayPipeline?>(nil)
+    private let currentRouter = Locked<PlayRouter?>(nil)
     private let lastSession = Locked<PlayPipeline?>(nil)
     private let producers = Locked<[String: NSQProducer]>([:])
     private let expected = Locked<[VideoID: Int]>([:])
@@ -58,11 +59,34 @@ final class PlaycountApp: Sendable {
             throw ShellError(
                 "no nsqd to publish to: lookupd knows no nsqd with topic '\(topic)'; set nsqd-tcp-address")
         }
-        return producers.withLock { producers in
+        return self.producer(at: address)
+    }
+
+    /// The one producer of this shell for the nsqd at `address` (TCP `HOST:PORT`).
+    func producer(at address: String) -> NSQProducer {
+        producers.withLock { producers in
             if let existing = producers[address] { return existing }
             let producer = NSQProducer(address: address)
             producers[address] = producer
             return producer
+        }
+    }
+
+    // MARK: The router
+
+    /// The running router (`route`), if any.
+    var router: PlayRouter? { currentRouter.current }
+
+    func setRouter(_ router: PlayRouter) throws {
+        try currentRouter.withLock { current in
+            if current != nil { throw ShellError("a router is already running in this shell") }
+            current = router
+        }
+    }
+
+    func clearRouter(_ router: PlayRouter) {
+        currentRouter.withLock { current in
+            if current === router { current = nil }
         }
     }
 
@@ -160,6 +184,7 @@ final class PlaycountApp: Sendable {
 
     /// Stops everything at exit.
     func shutDown(logger: Logger) async {
+        if let router = currentRouter.current { await router.stop() }
         do {
             try await stopSession(timeout: .seconds(10))
         } catch {

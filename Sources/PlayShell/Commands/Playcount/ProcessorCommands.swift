@@ -96,7 +96,8 @@ struct StartCommand: ShellCommand {
             throw ShellError("state: \(error)")
         }
         var sessionConfiguration = PlayPipeline.Configuration(
-            consumer: consumer, processor: PlayProcessorConfiguration(policy: policy, readWindow: headless ? nil : consumer.maxInFlight),
+            consumer: consumer, processor: PlayProcessorConfiguration(
+                policy: policy, readWindow: headless ? nil : consumer.maxInFlight, partition: settings.ownedPartition),
             client: client,
             receiptFile: receiptFile, store: store, deadLetters: deadLetters, logger: shell.logger)
         sessionConfiguration.metrics = shell.app.http.metrics
