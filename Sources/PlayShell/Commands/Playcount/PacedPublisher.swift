@@ -9,6 +9,8 @@ import ShellKit
 struct PacedPublisher {
     let producer: NSQProducer
     let topic: String
+    /// K when plays go straight to the partition topics `<topic>.p<k>` (`seed --partitions K`); nil: `topic`.
+    var partitions: Int?
     /// Called with (published, total) now and then, for a progress bar.
     var progress: (Int, Int) -> Void = { _, _ in }
 
@@ -66,14 +68,29 @@ struct PacedPublisher {
 
     private static let chunkSize = 5_000
 
-    private mutating func publish(_ videos: [VideoID], total: Int) async throws {
-        try Task.checkCancellation()
+    private func publish(_ videos: [VideoID], to topic: String) async throws {
         let bodies = videos.map { ByteBuffer(bytes: SeedPlan.body(for: $0)) }
         if bodies.count == 1 {
             try await producer.publish(topic: topic, body: bodies[0])
         } else {
             try await producer.publishBatched(topic: topic, bodies: bodies)
         }
+    }
+
+    private mutating func publish(_ videos: [VideoID], total: Int) async throws {
+        try Task.checkCancellation()
+        if let partitions, partitions > 1 {
+            var byPartition: [Int: [VideoID]] = [:]
+            for video in videos { byPartition[Partition.of(video, count: partitions).index, default: []].append(video) }
+            for (index, group) in byPartition.sorted(by: { $0.key < $1.key }) {
+                try await publish(group, to: Partition(index: index, count: partitions)!.topic(of: topic))
+                for video in group { published[video, default: 0] += 1 }
+                publishedCount += group.count
+            }
+            progress(publishedCount, total)
+            return
+        }
+        try await publish(videos, to: topic)
         for video in videos { published[video, default: 0] += 1 }
         publishedCount += videos.count
         progress(publishedCount, total)
@@ -85,12 +102,13 @@ extension ShellContext {
     /// records what was published (even on failure) for `expect counts == seeded`. Returns how many plays
     /// went out and how long it took; an interruption or failure names how far it got.
     func publishPlays(
-        _ label: String, total: Int, _ body: (inout PacedPublisher) async throws -> Void
+        _ label: String, total: Int, partitions: Int? = nil, _ body: (inout PacedPublisher) async throws -> Void
     ) async throws -> (plays: Int, seconds: Double) {
         let topic = settings[.topic]
         let producer = try await app.producer(for: topic, in: self)
         let bar = ProgressBar(shell: self, label: label)
         var publisher = PacedPublisher(producer: producer, topic: topic, progress: bar.update)
+        publisher.partitions = partitions
         let started = ContinuousClock.now
         defer { app.addExpected(publisher.published) }
         do {

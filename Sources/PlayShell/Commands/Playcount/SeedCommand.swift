@@ -36,11 +36,19 @@ struct SeedCommand: ShellCommand {
     @Option(help: "Plays per second (0: as fast as possible).")
     var rate: Double = 0
 
+    @Option(help: ArgumentHelp(
+        "Publish straight to the partition topics <topic>.p0 … <topic>.p<K-1> (each play to its video's), as a router would.",
+        valueName: "K"))
+    var partitions: Int?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("the play count must not be negative") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 or more") }
+        if let partitions, !(1...Partition.maxCount).contains(partitions) {
+            throw ValidationError("--partitions must be between 1 and \(Partition.maxCount)")
+        }
     }
 
     func run(in shell: ShellContext) async throws {
@@ -53,7 +61,7 @@ struct SeedCommand: ShellCommand {
             throw ShellError("\(error)")
         }
         let rate = rate
-        let (_, seconds) = try await shell.publishPlays("seed", total: plan.totalPlays) { publisher in
+        let (_, seconds) = try await shell.publishPlays("seed", total: plan.totalPlays, partitions: partitions) { publisher in
             if rate > 0 {
                 let interval = 1e9 / rate
                 let schedule = plan.messages.enumerated().lazy.map {
@@ -64,7 +72,9 @@ struct SeedCommand: ShellCommand {
                 try await publisher.publishAll(plan.messages, total: plan.totalPlays)
             }
         }
-        let report = SeedReport(plan: plan, topic: shell.settings[.topic], seconds: seconds)
+        let topic = shell.settings[.topic]
+        let report = SeedReport(
+            plan: plan, topic: partitions.map { "\(topic).p0…p\($0 - 1)" } ?? topic, seconds: seconds)
         try shell.report(report, json: output.json) { report in report.table }
     }
 }
