@@ -48,6 +48,8 @@ struct StatusReport: Encodable {
     }
 
     let processor: String
+    /// `k/K` for a partition's owner (it reads `<topic>.p<k>`); nil for a processor of the whole topic.
+    let partition: String?
     let broker: String
     let connections: [Connection]
     /// Only known for the embedded broker.
@@ -67,7 +69,7 @@ struct StatusReport: Encodable {
         let brokerText: String
         if let broker = shell.app.broker.running {
             brokerText = "embedded: TCP \(broker.tcpAddressText) HTTP \(broker.httpAddressText)"
-            let topicName = shell.settings[.topic]
+            let topicName = shell.settings.consumedTopic
             let channelName = shell.settings[.channel]
             let topic = await broker.stats().topic(topicName)
             let channel = topic?.channel(channelName)
@@ -86,6 +88,7 @@ struct StatusReport: Encodable {
         let connections = (running ? session?.consumer.status().connections : nil) ?? []
         return StatusReport(
             processor: running ? "running" : (session == nil ? "not started" : "stopped"),
+            partition: (session?.configuration.partition ?? shell.settings.ownedPartition)?.description,
             broker: brokerText,
             connections: connections.map {
                 Connection(
@@ -104,7 +107,7 @@ struct StatusReport: Encodable {
     /// The backlog summed over the external nsqd instances whose HTTP API is known: the `nsqd-http-address`
     /// setting, or the `http_port` lookupd lists. nil when none is known or one does not answer.
     private static func externalQueue(in shell: ShellContext) async -> Queue? {
-        let topic = shell.settings[.topic]
+        let topic = shell.settings.consumedTopic
         let channel = shell.settings[.channel]
         var addresses = addressList(shell.settings[.nsqdHTTPAddress])
         if addresses.isEmpty {
@@ -128,6 +131,7 @@ struct StatusReport: Encodable {
     var tables: Table {
         var table = Table(columns: ["PART", "STATE"])
         table.append(["processor", processor])
+        if let partition { table.append(["partition", "\(partition) (one owner of a partitioned deployment; see 'deployment')"]) }
         table.append(["broker", broker])
         if let queue {
             table.append(["queue", "\(queue.topic)/\(queue.channel): depth \(queue.depth), in flight \(queue.inFlight), deferred \(queue.deferred)"])
