@@ -120,6 +120,7 @@ public final class PlayPipeline: Sendable {
     /// Resumes from the state store, then runs the pipeline's services (``services``) in a `ServiceGroup` in the
     /// background; returns once the state is loaded and nsqd will push to us. Throws if the store cannot be read.
     public func start() async throws {
+        try store.claim(partition: configuration.partition)
         let snapshot = try store.load()
         await processor.restore(from: snapshot)
         // Recovered calls (the unacknowledged call, realtime videos left unpublished) are due at once: the

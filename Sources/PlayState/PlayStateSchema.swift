@@ -74,6 +74,16 @@ enum PlayStateSchema {
             try CommittedMessageTables.insert(keys, into: "committed_chunk_a", in: db)
             try db.execute(sql: "DROP TABLE committed_message")
         }
+        // Which partition the counts are of (see `PlayStateStore.claim(partition:)`).
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE owner (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    partition_index INTEGER,
+                    partition_count INTEGER
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -162,6 +162,38 @@ public final class PlayStateStore: Sendable {
         return try read("counting committed message ids") { db in try CommittedMessageTables.distinctCount(in: db, path: path) }
     }
 
+    // MARK: - Ownership
+
+    /// Binds the file to the partition its counts are of (nil: the whole topic) on first use, and refuses it
+    /// to a processor of another: its counts, published counts and sequences are that partition's, and an owner
+    /// of another one would publish them as its own. A file from before partitions, holding counts, is the
+    /// whole topic's.
+    public func claim(partition: Partition?) throws {
+        let path = self.path
+        try perform("checking which partition the state file counts") { db in
+            func describe(_ partition: Partition?) -> String { partition.map { "partition \($0)" } ?? "the whole topic" }
+            let recorded: Partition?
+            if let row = try Row.fetchOne(db, sql: "SELECT partition_index, partition_count FROM owner") {
+                let index: Int? = row[0]
+                let count: Int? = row[1]
+                recorded = index.flatMap { index in count.flatMap { Partition(index: index, count: $0) } }
+            } else if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM video)") == true {
+                recorded = nil
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO owner (singleton, partition_index, partition_count) VALUES (1, ?, ?)",
+                    arguments: [partition?.index, partition?.count])
+                return
+            }
+            guard recorded == partition else {
+                throw PlayStateStoreError(
+                    kind: .otherPartition, path: path,
+                    detail: "it holds the counts of \(describe(recorded)), this processor counts \(describe(partition)); "
+                        + "give each owner its own state file")
+            }
+        }
+    }
+
     // MARK: - Publishing
 
     /// Records that `call` is about to be made: it becomes the outbox (replacing any previous one) and the next

@@ -3,7 +3,7 @@ public struct PlayStateStoreError: Error, Sendable, Hashable, CustomStringConver
     /// What went wrong, in categories a caller can act on.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Code: Hashable, Sendable {
-            case cannotOpen, notADatabase, notAPlayStateFile, newerSchema, corrupt, storageFailed
+            case cannotOpen, notADatabase, notAPlayStateFile, newerSchema, corrupt, storageFailed, otherPartition
         }
 
         private let code: Code
@@ -20,6 +20,8 @@ public struct PlayStateStoreError: Error, Sendable, Hashable, CustomStringConver
         public static let corrupt = Kind(code: .corrupt)
         /// A read or write failed (disk full, I/O error, read-only file system, ...).
         public static let storageFailed = Kind(code: .storageFailed)
+        /// The file holds the counts of another partition (or of the whole topic): counting on would mix them.
+        public static let otherPartition = Kind(code: .otherPartition)
 
         public var description: String {
             switch code {
@@ -29,6 +31,7 @@ public struct PlayStateStoreError: Error, Sendable, Hashable, CustomStringConver
             case .newerSchema: "written by a newer playcount"
             case .corrupt: "corrupt"
             case .storageFailed: "storage failed"
+            case .otherPartition: "counts another partition"
             }
         }
     }
