@@ -180,13 +180,14 @@ public final class PlayRouter: Sendable {
             for (destination, copies) in outgoing {
                 group.addTask {
                     let partitionTopic = Partition(index: destination.partition, count: partitions)!.topic(of: topic)
+                    let target = producer(destination.address)
                     do {
-                        try await producer(destination.address).publishBatched(topic: partitionTopic, bodies: copies.bodies)
+                        try await target.publishBatched(topic: partitionTopic, bodies: copies.bodies)
                         return (destination, true)
                     } catch {
                         logger.error(
-                            "cannot publish \(copies.bodies.count) play(s) to \(partitionTopic) on \(destination.address): \(error); requeueing them",
-                            metadata: ["topic": "\(partitionTopic)", "nsqd": "\(destination.address)"])
+                            "cannot publish \(copies.bodies.count) play(s) to \(partitionTopic) on \(target.address): \(error); requeueing them",
+                            metadata: ["topic": "\(partitionTopic)", "nsqd": "\(target.address)"])
                         return (destination, false)
                     }
                 }

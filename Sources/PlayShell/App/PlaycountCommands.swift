@@ -31,6 +31,7 @@ public enum PlaycountCommands {
         shell.settings.register(.deadLetterTopic)
         shell.settings.register(.partition)
         shell.settings.register(.partitions)
+        shell.settings.register(.routeNsqdTCPAddress)
         registerFigures(in: shell)
     }
 

@@ -31,6 +31,17 @@ extension Setting where Value == String {
             validate: addressListProblem)
     }
 
+    /// Where `route` publishes the partition topics; empty: back to the nsqd each play was read from.
+    public static var routeNsqdTCPAddress: Setting<String> {
+        Setting(
+            name: "route-nsqd-tcp-address", defaultValue: "",
+            help: "The nsqd 'route' publishes partition topics to (e.g. the nsqd on the router's host, NSQ's habit); "
+                + "empty: the nsqd each play was read from.",
+            validate: { text in
+                addressList(text).count > 1 ? "one HOST:PORT" : addressListProblem(text)
+            })
+    }
+
     /// Where publish calls go.
     public static var client: Setting<String> {
         Setting(

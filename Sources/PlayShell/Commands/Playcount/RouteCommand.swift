@@ -12,8 +12,8 @@ struct RouteCommand: ShellCommand {
         abstract: "Route plays from <topic> to the partition topics <topic>.p0 … <topic>.p<K-1> until SIGTERM or SIGINT.",
         discussion: """
             Reads the topic on the channel (any number of routers may share it: nsqd spreads the messages), \
-            and republishes each play, with MPUB, to its partition's topic on the nsqd it was read from; K is \
-            the partitions setting. A play's partition is a stable hash of its video id (see 'Scaling out' in \
+            and republishes each play, with MPUB, to its partition's topic on the nsqd it was read from (or \
+            on route-nsqd-tcp-address, e.g. the router host's own nsqd); K is the partitions setting. A play's partition is a stable hash of its video id (see 'Scaling out' in \
             the README). Each copy carries the original's queue time, id and attempts, so the owner's \
             deadlines run from the play's first arrival and a router crash's redelivery is counted once. An \
             original is FIN'd only once nsqd acknowledged its copy's MPUB. Invalid messages go to the \
@@ -51,13 +51,14 @@ struct RouteCommand: ShellCommand {
             throw ShellError("dead-letter-topic: '\(deadLetterTopic)' is not a valid NSQ topic name; set dead-letter-topic")
         }
         let app = shell.app
+        let fixedDestination = addressList(settings[.routeNsqdTCPAddress]).first
         let deadLetters = DeadLetterSink(topic: deadLetterTopic) { [shell] in
             try await app.producer(for: topic, in: shell)
         }
         let router = PlayRouter(
             PlayRouter.Configuration(
                 consumer: consumer, partitions: partitions, deadLetters: deadLetters, logger: shell.logger,
-                producer: { app.producer(at: $0) }))
+                producer: { app.producer(at: fixedDestination ?? $0) }))
         try app.setRouter(router)
         app.installTerminationHandler(in: shell)
         shell.logger.notice(
