@@ -61,6 +61,36 @@ import Testing
         #expect(try PlayMessageParser().parse(RoutedPlayBody.encode(Self.video, origin: Self.origin)).get() == Self.video)
     }
 
+    /// The fast path gives what the full parser gives (forced by a space the fast path does not accept).
+    @Test func theFastPathAgreesWithTheFullParser() throws {
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<2000 {
+            let hex = Array("0123456789abcdef".utf8)
+            let id = (0..<16).map { _ in hex[Int(random.next() % 16)] }
+            let origin = PlayOrigin(
+                queuedAt: round == 0 ? Int64.max : Int64(random.next() % UInt64(Int64.max)) + 1,
+                idHigh: id[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, idLow: id[8..<16].reduce(0) { $0 << 8 | UInt64($1) },
+                attempts: round == 1 ? 65535 : Int(random.next() % 5) + 1)
+            let video = VideoID(high: random.next(), low: random.next())
+            let body = RoutedPlayBody.encode(video, origin: origin)
+            let fast = try #require(body.withUnsafeBytes { PlayMessageParser.parseRoutedCanonical($0) })
+            let spaced = [UInt8(ascii: "{"), UInt8(ascii: " ")] + body.dropFirst()
+            #expect(spaced.withUnsafeBytes { PlayMessageParser.parseRoutedCanonical($0) } == nil)
+            let full = try PlayMessageParser().parsePlay(ByteBuffer(bytes: spaced)).get()
+            #expect(fast == full)
+            #expect(fast == ParsedPlay(video: video, origin: origin))
+        }
+        // Out of range for the fast path: left to the full parser, which refuses or accepts the same way.
+        for body in [
+            #"{"video_id":"6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b","queued_at":9223372036854775808,"origin_id":"0123456789abcdef","origin_attempts":1}"#,
+            #"{"video_id":"6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b","queued_at":01,"origin_id":"0123456789abcdef","origin_attempts":1}"#,
+            #"{"video_id":"6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b","queued_at":1,"origin_id":"0123456789abcdef","origin_attempts":65536}"#,
+        ] {
+            #expect(Array(body.utf8).withUnsafeBytes { PlayMessageParser.parseRoutedCanonical($0) } == nil)
+            #expect((try? PlayMessageParser().parsePlay(ByteBuffer(string: body)).get()) == nil, "\(body)")
+        }
+    }
+
     @Test func aPlainPlayHasNoOrigin() throws {
         let parsed = try PlayMessageParser().parsePlay(ByteBuffer(string: #"{"video_id": "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b", "x": 1}"#)).get()
         #expect(parsed.origin == nil)

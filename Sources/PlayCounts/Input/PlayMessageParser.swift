@@ -42,6 +42,7 @@ public struct PlayMessageParser: Sendable {
             return .failure(.init(reason: .tooLarge, detail: "body is \(bytes.count) bytes, the limit is \(maxBodyBytes)"))
         }
         if let id = Self.parseCanonical(bytes) { return .success(ParsedPlay(video: id)) }
+        if let routed = Self.parseRoutedCanonical(bytes) { return .success(routed) }
         do {
             return .success(try parseObject(bytes))
         } catch {
@@ -67,6 +68,55 @@ public struct PlayMessageParser: Sendable {
         guard bytes[end] == UInt8(ascii: "\""), bytes[end + 1] == UInt8(ascii: "}") else { return nil }
         return VideoID(utf8: UnsafeRawBufferPointer(rebasing: bytes[prefixLength..<end]))
     }
+
+    /// The fast path for what `route` writes (``RoutedPlayBody``), byte by byte; anything else (or a value out of
+    /// range) returns nil and goes through the full parser, which gives the same result or the rejection.
+    static func parseRoutedCanonical(_ bytes: UnsafeRawBufferPointer) -> ParsedPlay? {
+        var index = 0
+        @inline(__always) func literal(_ expected: [UInt8]) -> Bool {
+            guard index + expected.count <= bytes.count else { return false }
+            for offset in 0..<expected.count where bytes[index + offset] != expected[offset] { return false }
+            index += expected.count
+            return true
+        }
+        @inline(__always) func integer() -> Int64? {
+            let start = index
+            var value: Int64 = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowedAgain) = times10.addingReportingOverflow(Int64(bytes[index] - UInt8(ascii: "0")))
+                guard !overflowed, !overflowedAgain else { return nil }
+                value = next
+                index += 1
+            }
+            // A leading zero (other than "0" itself) is not JSON: leave it to the full parser.
+            guard index > start, bytes[start] != UInt8(ascii: "0") else { return nil }
+            return value
+        }
+        guard literal(routedVideoPrefix), index + 36 <= bytes.count,
+            let video = VideoID(utf8: UnsafeRawBufferPointer(rebasing: bytes[index..<index + 36]))
+        else { return nil }
+        index += 36
+        guard literal(routedQueuedAtKey), let queuedAt = integer(), literal(routedOriginIDKey), index + 16 <= bytes.count
+        else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for offset in 0..<16 {
+            let byte = bytes[index + offset]
+            guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { return nil }
+            if offset < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        index += 16
+        guard literal(routedAttemptsKey), let attempts = integer(), attempts <= Int64(UInt16.max),
+            index == bytes.count - 1, bytes[index] == UInt8(ascii: "}")
+        else { return nil }
+        return ParsedPlay(video: video, origin: PlayOrigin(queuedAt: queuedAt, idHigh: high, idLow: low, attempts: Int(attempts)))
+    }
+
+    private static let routedVideoPrefix: [UInt8] = Array(#"{"video_id":""#.utf8)
+    private static let routedQueuedAtKey: [UInt8] = Array(#"","queued_at":"#.utf8)
+    private static let routedOriginIDKey: [UInt8] = Array(#","origin_id":""#.utf8)
+    private static let routedAttemptsKey: [UInt8] = Array(#"","origin_attempts":"#.utf8)
 
     private static let canonicalPrefix: [UInt8] = Array(#"{"video_id":""#.utf8)
     private static let spacedPrefix: [UInt8] = Array(#"{"video_id": ""#.utf8)
