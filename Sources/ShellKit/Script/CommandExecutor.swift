@@ -1,4 +1,5 @@
 import ArgumentParser
+import Locking
 
 /// How one command line ended.
 public enum CommandResult: Sendable, Equatable {
@@ -35,8 +36,12 @@ extension ShellContext {
             let usage = entry.type.usageString().replacingOccurrences(of: "\n", with: " ")
             return .failed(message: "\(entry.name): \(entry.type.message(for: error)) (usage: \(usage))")
         }
+        // Registered before the command starts: a Ctrl-C (or an `interrupt()` by the command itself) that comes
+        // as soon as it runs must find it registered, and cancels the task once there is one.
+        let cancellation = PendingCancellation()
+        let token = interrupts.beginCommand { cancellation.cancel() }
         let task = Task { try await command.run(in: self) }
-        let token = interrupts.beginCommand { task.cancel() }
+        cancellation.attach(task)
         let failure: (any Error)?
         do {
             try await withTaskCancellationHandler {
@@ -87,5 +92,25 @@ extension ShellContext {
         var text = text
         while text.hasSuffix("\n") { text.removeLast() }
         return text
+    }
+}
+
+/// A cancel that may come before the task it cancels exists: kept, and carried out when the task is attached.
+private final class PendingCancellation: Sendable {
+    private let state = Locked<(task: Task<Void, any Error>?, cancelled: Bool)>((nil, false))
+
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }?.cancel()
+    }
+
+    func attach(_ task: Task<Void, any Error>) {
+        let cancelled = state.withLock { state in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelled { task.cancel() }
     }
 }
