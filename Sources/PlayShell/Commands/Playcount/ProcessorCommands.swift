@@ -182,7 +182,8 @@ struct StatsCommand: ShellCommand {
             func latency(_ summary: LatencySummary) -> String {
                 "p50 \(ms(summary.p50Ms))  p99 \(ms(summary.p99Ms))  max \(ms(summary.maxMs))"
             }
-            return Table(columns: ["FIGURE", "VALUE"], rows: [
+            let partition = session.configuration.partition.map { [["partition", "\($0) (this owner's videos only)"]] } ?? []
+            return Table(columns: ["FIGURE", "VALUE"], rows: partition + [
                 ["messages", String(stats.messages)],
                 ["invalid messages", String(stats.invalidMessages)],
                 ["dead-lettered", "\(counters.deadLettered) (\(counters.gaveUp) past max attempts, \(counters.deadLetterFailures) failed)"],
