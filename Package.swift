@@ -247,6 +247,7 @@ let package = Package(
                 "Locking", "PlayService", "PlayCounts", "PlayState", "NSQ", "NSQBroker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
     ]
 )

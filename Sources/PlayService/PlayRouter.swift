@@ -28,6 +28,8 @@ public final class PlayRouter: Sendable {
         public var logger: Logger
         /// The producer publishing to the nsqd whose TCP address is given: the one a batch was read from.
         public var producer: @Sendable (String) -> NSQProducer
+        /// Where the router's metrics go; nil reports none.
+        public var metrics: RouterMetrics?
 
         public init(
             consumer: NSQConsumerConfiguration, partitions: Int, deadLetters: DeadLetterSink, logger: Logger,
@@ -82,7 +84,7 @@ public final class PlayRouter: Sendable {
         let inbox = self.inbox
         consumer = NSQConsumer(
             configuration: configuration.consumer, onGiveUp: { giveUpContinuation.yield($0) },
-            onDelivery: { inbox.append($0) }, logger: configuration.logger)
+            onDelivery: { inbox.append($0) }, logger: configuration.logger, metrics: configuration.metrics?.consumer)
     }
 
     public var counters: Counters { counterState.current }
@@ -175,6 +177,7 @@ public final class PlayRouter: Sendable {
         let partitions = configuration.partitions
         let producer = configuration.producer
         let logger = configuration.logger
+        let publishStarted = ContinuousClock.now
         // Every destination's MPUB at once; each settles its own originals.
         let results = await withTaskGroup(of: (Destination, Bool).self) { group in
             for (destination, copies) in outgoing {
@@ -196,6 +199,7 @@ public final class PlayRouter: Sendable {
             for await (destination, ok) in group { results[destination] = ok }
             return results
         }
+        configuration.metrics?.publishDuration.record(duration: ContinuousClock.now - publishStarted)
         var finish: [MessageRef] = []
         var requeue: [MessageRef] = []
         var routedPerPartition = Array(repeating: 0, count: partitions)
@@ -221,6 +225,14 @@ public final class PlayRouter: Sendable {
             }
         }
         settle(finish, requeue, in: deliveries)
+        if let metrics = configuration.metrics {
+            metrics.messages.increment(by: messages)
+            for (partition, count) in routedPerPartition.enumerated() where count > 0 {
+                metrics.routed[partition].increment(by: count)
+            }
+            if deadLettered > 0 { metrics.deadLetters.increment(by: deadLettered) }
+            if !requeue.isEmpty { metrics.requeued.increment(by: requeue.count) }
+        }
         counterState.withLock { counters in
             counters.messages += messages
             counters.batches += 1
@@ -254,6 +266,7 @@ public final class PlayRouter: Sendable {
             do {
                 try await configuration.deadLetters.publish([letter])
                 counterState.withLock { $0.deadLettered += 1 }
+                configuration.metrics?.deadLetters.increment()
             } catch {
                 configuration.logger.error(
                     "cannot publish the dead letter of a message given up on: \(error)",

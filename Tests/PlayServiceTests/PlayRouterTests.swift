@@ -3,6 +3,7 @@ import NIOCore
 import NSQ
 import NSQBroker
 import PlayCounts
+import MetricsTestKit
 import Testing
 
 @testable import PlayService
@@ -13,18 +14,19 @@ import Locking
 @Suite struct PlayRouterTests {
     typealias Support = PipelineLifecycleTests
 
-    static func router(broker: NSQBroker, producerAddress: String? = nil, partitions: Int = 3) -> PlayRouter {
+    static func router(
+        broker: NSQBroker, producerAddress: String? = nil, partitions: Int = 3, metrics: RouterMetrics? = nil
+    ) -> PlayRouter {
         let address = "127.0.0.1:\(broker.tcpPort ?? 0)"
         var consumer = NSQConsumerConfiguration(
             topic: "plays", channel: "router", nsqdTCPAddresses: [address], maxInFlight: 100)
         consumer.requeueDelay = .milliseconds(50)
         let producers = Locked<[String: NSQProducer]>([:])
-        return PlayRouter(
-            PlayRouter.Configuration(
+        var configuration = PlayRouter.Configuration(
                 consumer: consumer, partitions: partitions,
-                deadLetters: DeadLetterSink(topic: "plays.dead") { NSQProducer(address: address) },
-                logger: Logger(label: "test"),
-                producer: { read in
+            deadLetters: DeadLetterSink(topic: "plays.dead") { NSQProducer(address: address) },
+            logger: Logger(label: "test"),
+            producer: { read in
                     let target = producerAddress ?? read
                     return producers.withLock { known in
                         if let producer = known[target] { return producer }
@@ -32,7 +34,9 @@ import Locking
                         known[target] = producer
                         return producer
                     }
-                }))
+                })
+        configuration.metrics = metrics
+        return PlayRouter(configuration)
     }
 
     /// Every message of `topic` (read on a channel of its own, and FIN'd).
@@ -62,7 +66,8 @@ import Locking
             let bodies = plays.map { ByteBuffer(string: #"{"video_id": "\#($0)"}"#) }
                 + [ByteBuffer(string: "not json"), ByteBuffer(string: #"{"video_id": 7}"#)]
             try await broker.publish(topic: "plays", bodies: bodies)
-            let router = Self.router(broker: broker)
+            let metrics = TestMetrics()
+            let router = Self.router(broker: broker, metrics: RouterMetrics(partitions: 3, factory: metrics))
             let running = Task { try await router.run() }
             try await Support.waitUntil("every play routed") { router.counters.routed == 600 && router.counters.deadLettered == 2 }
             try await Support.waitUntil("every original FIN'd") {
@@ -93,7 +98,22 @@ import Locking
             #expect(origins.count == 600)  // each original once, with its own id
             #expect(routed == Dictionary(plays.map { ($0, 1) }, uniquingKeysWith: +))
             #expect(await broker.stats().topic("plays.dead")?.messageCount == 2)
+            // The metrics say what the counters say.
+            try Self.expectMetrics(metrics, match: counters)
         }
+    }
+
+    static func expectMetrics(_ metrics: TestMetrics, match counters: PlayRouter.Counters) throws {
+        let messages = try metrics.expectCounter(RouterMetrics.Name.messages).totalValue
+        #expect(messages == Int64(counters.messages))
+        for k in 0..<counters.perPartition.count {
+            let routed = try metrics.expectCounter(RouterMetrics.Name.routed, [("partition", String(k))]).totalValue
+            #expect(routed == Int64(counters.perPartition[k]))
+        }
+        let deadLetters = try metrics.expectCounter(RouterMetrics.Name.deadLetters).totalValue
+        #expect(deadLetters == Int64(counters.deadLettered))
+        let publishes = try metrics.expectTimer(RouterMetrics.Name.publishDuration).values.count
+        #expect(publishes == counters.batches)
     }
 
     @Test func anOriginalWhoseCopyIsRefusedIsRequeuedNotFinished() async throws {

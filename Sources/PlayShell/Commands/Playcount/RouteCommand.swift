@@ -55,10 +55,12 @@ struct RouteCommand: ShellCommand {
         let deadLetters = DeadLetterSink(topic: deadLetterTopic) { [shell] in
             try await app.producer(for: topic, in: shell)
         }
-        let router = PlayRouter(
-            PlayRouter.Configuration(
-                consumer: consumer, partitions: partitions, deadLetters: deadLetters, logger: shell.logger,
-                producer: { app.producer(at: fixedDestination ?? $0) }))
+        var configuration = PlayRouter.Configuration(
+            consumer: consumer, partitions: partitions, deadLetters: deadLetters, logger: shell.logger,
+            producer: { app.producer(at: fixedDestination ?? $0) })
+        // Behind --http-address: /metrics shows the router's counters (the operations server bootstrapped the backend).
+        if app.http.metrics != nil { configuration.metrics = RouterMetrics(partitions: partitions) }
+        let router = PlayRouter(configuration)
         try app.setRouter(router)
         app.installTerminationHandler(in: shell)
         shell.logger.notice(
