@@ -110,7 +110,9 @@ public final class PlayRouter: Sendable {
                 try await self.consumer.run()
             }
             group.addTask { await self.deadLetterGiveUps() }
-            await self.routeDeliveries()
+            // Routing goes on until the consumer's deliveries end, even when `run` is cancelled (the consumer
+            // then settles what is in flight, which needs routing): a task of its own, out of cancellation's reach.
+            await Task { await self.routeDeliveries() }.value
             try await group.waitForAll()
         }
     }

@@ -66,10 +66,11 @@ struct RouteCommand: ShellCommand {
         shell.logger.notice(
             "routing \(topic)/\(settings[.channel]) to \(topic).p0 … \(topic).p\(partitions - 1); SIGTERM or SIGINT stops",
             metadata: ["topic": "\(topic)", "channel": "\(settings[.channel])", "partitions": "\(partitions)"])
-        // SIGINT cancels this task: stop the router gracefully from a task of its own (a cancelled one would
-        // cut the settling short), then let `run` return.
+        // SIGINT cancels this task. The router runs in a task of its own, which the cancellation does not reach
+        // (a cancelled one would cut the settling short): the cancellation asks it to stop gracefully instead.
+        let running = Task { try await router.run() }
         try await withTaskCancellationHandler {
-            try await router.run()
+            try await running.value
         } onCancel: {
             Task { await router.stop() }
         }
