@@ -16,6 +16,11 @@ public struct AuditViolation: Sendable, Hashable, CustomStringConvertible {
         case realtimeNotPublished = "realtime_not_published"
         /// Rule 2: a play of a video at or over the threshold was not visible within the max staleness.
         case heldPlayStale = "held_play_stale"
+        /// A call named a different number of partitions than the run's first call (or named one where that
+        /// call named none, or none where it named one): owners of two partitionings cannot be merged.
+        case partitionMismatch = "partition_mismatch"
+        /// A call of partition k carried a video whose hash puts it in another partition: two owners may count it.
+        case wrongPartition = "wrong_partition"
         /// The last published count of a video differs from the plays received for it.
         case finalCountMismatch = "final_count_mismatch"
     }

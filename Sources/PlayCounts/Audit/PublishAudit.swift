@@ -25,11 +25,14 @@ public enum PublishAudit {
     /// numbers and resends), then play by play in receipt order (rules 1 and 2), then the final counts.
     ///
     /// - Parameters:
-    ///   - receipts: every play received, in receipt order, with its batch number. A play recorded more than
+    ///   - receipts: every play received, in receipt order, with its batch number (unique across owners: see
+    ///     ``ReceiptLog/merge(_:)``). A play recorded more than
     ///     once under the same message (its message id and queue time: the processor died before its read batch
     ///     was committed, and nsqd delivered it again) counts once, as its last receipt.
     ///   - calls: every delivered call, in the order the client received them (a publish log's line order). A
-    ///     call repeating the latest sequence is a resend of that call (see ``CallSequenceCheck``).
+    ///     call repeating the latest sequence is a resend of that call (see ``CallSequenceCheck``). Calls of
+    ///     several partitions' owners may be mixed in any order: each partition's keep their own order and
+    ///     sequence (see ``PartitionedCallCheck``).
     ///   - realtimeGrace: how long after its batch was read a realtime play may become visible. The calls made
     ///     "right after the batch" go out at once, but after a client error or behind calls already queued they
     ///     leave later; 0 demands the call at the very instant of the read (a simulated, instantaneous client).
@@ -40,7 +43,7 @@ public enum PublishAudit {
         realtimeGrace: WallNanoseconds = 1_000_000_000
     ) -> PublishAuditResult {
         let receipts = lastReceiptPerMessage(receipts)
-        var callCheck = CallSequenceCheck(maxVideosPerCall: configuration.maxVideosPerCall)
+        var callCheck = PartitionedCallCheck(maxVideosPerCall: configuration.maxVideosPerCall)
         for call in calls { callCheck.add(call) }
         var violations = callCheck.violations
         let history = callCheck.history
@@ -96,7 +99,25 @@ public enum PublishAudit {
         }
         return PublishAuditResult(
             violations: violations, plays: receipts.count, resends: callCheck.resends, configuration: configuration,
-            realtimeGrace: realtimeGrace)
+            realtimeGrace: realtimeGrace, partitions: partitionSummaries(callCheck, receipts: receipts))
+    }
+
+    /// One summary per partition that published, in the order their first call arrived; the plays are those
+    /// whose hash falls in it (none for a run without partitions, which is one summary of every play).
+    private static func partitionSummaries(
+        _ check: PartitionedCallCheck, receipts: [ReceiptRecord]
+    ) -> [PublishAuditResult.PartitionSummary] {
+        var plays: [Partition?: Int] = [:]
+        if case .some(.some(let count)) = check.expectedCount {
+            for record in receipts { plays[Partition.of(record.video, count: count), default: 0] += 1 }
+        } else {
+            plays[nil] = receipts.count
+        }
+        return check.groups.map { group in
+            PublishAuditResult.PartitionSummary(
+                partition: group.partition, calls: group.calls, resends: group.check.resends,
+                videos: group.check.final.count, plays: plays[group.partition, default: 0])
+        }
     }
 
     /// `receipts` with only the last receipt of each message (records without a message id are all kept).

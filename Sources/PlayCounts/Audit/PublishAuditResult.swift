@@ -12,10 +12,33 @@ public struct PublishAuditResult: Sendable, Hashable {
     /// How long after its batch was read a realtime play could become visible.
     public var realtimeGrace: WallNanoseconds
 
+    /// What one partition's owner published (a run without partitions has one, with a nil partition).
+    public struct PartitionSummary: Sendable, Hashable {
+        public var partition: Partition?
+        public var calls: Int
+        public var resends: Int
+        /// Videos it published.
+        public var videos: Int
+        /// Plays received whose video hashes to it.
+        public var plays: Int
+
+        public init(partition: Partition?, calls: Int, resends: Int, videos: Int, plays: Int) {
+            self.partition = partition
+            self.calls = calls
+            self.resends = resends
+            self.videos = videos
+            self.plays = plays
+        }
+    }
+
+    /// One per partition that published, in the order their first calls arrived.
+    public var partitions: [PartitionSummary]
+
     public init(
         violations: [AuditViolation], plays: Int, resends: Int, configuration: PublishPolicyConfiguration,
-        realtimeGrace: WallNanoseconds
+        realtimeGrace: WallNanoseconds, partitions: [PartitionSummary] = []
     ) {
+        self.partitions = partitions
         self.violations = violations
         self.plays = plays
         self.resends = resends

@@ -91,4 +91,24 @@ public enum ReceiptLog {
     public static func parse(text: some StringProtocol) throws(LogParseError) -> [ReceiptRecord] {
         try LogLines.parse(text) { line, number throws(LogParseError) in try parse(line: line, lineNumber: number) }
     }
+
+    /// The receipts of several owners' logs as one run: each log's batch numbers are moved past the previous
+    /// logs' so that a batch names one read of one owner (their numbers all start at 1). Order is kept: log by
+    /// log, each in its own receipt order.
+    public static func merge(_ logs: [[ReceiptRecord]]) -> [ReceiptRecord] {
+        guard logs.count > 1 else { return logs.first ?? [] }
+        var merged: [ReceiptRecord] = []
+        merged.reserveCapacity(logs.reduce(0) { $0 + $1.count })
+        var offset = 0
+        for log in logs {
+            var highest = 0
+            for var record in log {
+                highest = max(highest, record.batch)
+                record.batch += offset
+                merged.append(record)
+            }
+            offset += highest + 1
+        }
+        return merged
+    }
 }
