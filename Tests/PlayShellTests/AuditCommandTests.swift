@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import PlayCounts
 @testable import PlayShell
 @testable import ShellKit
 
@@ -108,5 +109,47 @@ import Testing
         let text = fixture.captured.out.text
         #expect(text.contains("audit ok: 101 plays, 3 calls (1 of them resends)"), "\(text)")
         #expect(!text.contains("unchanged_count"), "\(text)")
+    }
+
+    /// Two owners of a 2-partition deployment, each with its own publish log and record, audited as one run.
+    @Test func ownersLogsAndRecordsAuditAsOneRunWithATablePerPartition() async throws {
+        let fixture = try Fixture()
+        defer { fixture.directory.remove() }
+        // One video per partition, found by the same hash the router uses.
+        var owned: [Int: VideoID] = [:]
+        var number: UInt64 = 1
+        while owned.count < 2 {
+            let candidate = VideoID(high: 0xfeed, low: number)
+            owned[Partition.of(candidate, count: 2).index] = owned[Partition.of(candidate, count: 2).index] ?? candidate
+            number += 1
+        }
+        var paths: [String] = []
+        var records: [String] = []
+        for partition in 0..<2 {
+            let video = owned[partition]!
+            let plays = 3 + partition
+            let receipts = (0..<plays).map { _ in
+                #"{"at_ms": 0, "video_id": "\#(video)", "queued_ns": \#(Self.t0), "received_ns": \#(Self.t0), "batch": 1}"#
+            }
+            records.append(try fixture.directory.write("owner\(partition).jsonl", receipts.joined(separator: "\n") + "\n"))
+            let call = #"{"sequence": 1, "published_at": "2023-11-14T22:13:20.000000Z", "partition": \#(partition), "partitions": 2, "counts": {"\#(video)": \#(plays)}}"#
+            paths.append(try fixture.directory.write("calls\(partition).jsonl", call + "\n"))
+        }
+        let arguments = ["audit"] + paths + ["--receipts", records[0], "--receipts", records[1]]
+        #expect(await fixture.captured.shell.execute(arguments + ["--json"]) == .success)
+        let report = try JSONSerialization.jsonObject(with: Data(fixture.captured.out.text.utf8)) as? [String: Any]
+        #expect(report?["ok"] as? Bool == true, "\(fixture.captured.out.text)")
+        #expect(report?["plays"] as? Int == 7)
+        #expect(report?["calls"] as? Int == 2)
+        let partitions = report?["partitions"] as? [[String: Any]]
+        #expect(partitions?.map { $0["partition"] as? String } == ["0/2", "1/2"])
+        #expect(partitions?.map { $0["plays"] as? Int } == [3, 4])
+
+        // Only the last record would leave partition 0's plays unaccounted for.
+        let table = CapturedShell()
+        PlaycountCommands.install(in: table.shell)
+        #expect(await table.shell.execute(arguments) == .success)
+        #expect(table.out.text.contains("audit ok: 7 plays, 2 calls"), "\(table.out.text)")
+        #expect(table.out.text.contains("PARTITION"), "\(table.out.text)")
     }
 }

@@ -73,7 +73,7 @@ public enum PlaycountCommands {
             .integer(try await shell.latestSession().processor.status().heldVideos)
         }
         shell.figures.register("audit ok", help: "True when the audit of this run finds no violation.") { shell in
-            .boolean(try await AuditReport.make(publishLog: nil, receipts: nil, in: shell).ok)
+            .boolean(try await AuditReport.make(publishLogs: [], receipts: [], in: shell).ok)
         }
         shell.figures.register(
             "counts", help: "'seeded' when the client's last counts equal what seed/replay published."

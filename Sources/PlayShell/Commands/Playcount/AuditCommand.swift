@@ -4,7 +4,8 @@ import PlayCounts
 import PlayService
 import ShellKit
 
-/// `audit [PUBLISH_LOG]`: checks what the client was shown against what the processor received, rule by rule.
+/// `audit [PUBLISH_LOG…] [--receipts RECEIPT_LOG]…`: checks what the client was shown against what the processor
+/// (or every owner of a partitioned deployment) received, rule by rule.
 struct AuditCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
@@ -14,6 +15,11 @@ struct AuditCommand: ShellCommand {
             to audit-memory (serve keeps none unless it is set). With PUBLISH_LOG (the lines a file: client \
             wrote), checks that log against --receipts RECEIPT_LOG (written with 'set record FILE') or, \
             without it, against this run's plays.
+
+            A partitioned deployment is audited as one run: give every owner's publish log (or the client's \
+            one log of all calls) and every owner's --receipts. Each partition's calls are checked in their \
+            own sequence; across them, every call must name the same number of partitions and carry only the \
+            videos its partition's hash gives it. The report lists each partition.
 
             Limits: what comes from memory is checked against the configuration that run was started with; \
             a publish log with --receipts (any run's files) against the current settings realtime-threshold \
@@ -30,11 +36,11 @@ struct AuditCommand: ShellCommand {
             in memory) or 'audit FILE --receipts LOG --strict' stops the script on a violation.
             """)
 
-    @Argument(help: "A publish log (JSON lines of a file: client).", completion: .file())
-    var publishLog: String?
+    @Argument(help: "Publish logs (JSON lines of a file: client), one per owner or one for all.", completion: .file())
+    var publishLogs: [String] = []
 
-    @Option(help: "A receipt log written with 'set record FILE'.", completion: .file())
-    var receipts: String?
+    @Option(help: "A receipt log written with 'set record FILE'; repeat it for each owner.", completion: .file())
+    var receipts: [String] = []
 
     @Flag(help: "Also list plays that were already past their deadline when read.")
     var showLate = false
@@ -45,7 +51,7 @@ struct AuditCommand: ShellCommand {
     @OptionGroup var output: OutputOptions
 
     func run(in shell: ShellContext) async throws {
-        let report = try await AuditReport.make(publishLog: publishLog, receipts: receipts, in: shell)
+        let report = try await AuditReport.make(publishLogs: publishLogs, receipts: receipts, in: shell)
         if output.json {
             try shell.printJSON(report)
         } else {
@@ -64,6 +70,13 @@ struct AuditCommand: ShellCommand {
                 rows: listed.map {
                     [$0.rule + ($0.lateOnArrival ? " (read late)" : ""), $0.sequence.map(String.init) ?? "-",
                      $0.video ?? "-", $0.detail]
+                }))
+        }
+        if report.partitions.count > 1 || report.partitions.contains(where: { $0.partition != nil }) {
+            shell.printTable(Table(
+                columns: ["PARTITION", "PLAYS", "CALLS", "RESENDS", "VIDEOS"],
+                rows: report.partitions.map {
+                    [$0.partition ?? "-", String($0.plays), String($0.calls), String($0.resends), String($0.videos)]
                 }))
         }
         shell.out.print(report.summary)
@@ -125,6 +138,17 @@ struct AuditReport: Encodable {
     let resends: Int
     let limits: Limits
     let violations: [Violation]
+    /// What each partition's owner published: one entry per partition that made a call.
+    let partitions: [PartitionReport]
+
+    struct PartitionReport: Encodable {
+        /// `k/K`, nil for a processor without partitions.
+        let partition: String?
+        let plays: Int
+        let calls: Int
+        let resends: Int
+        let videos: Int
+    }
     /// No violation the processor could have avoided (plays read after their deadline are reported, not held
     /// against it).
     var ok: Bool { violations.allSatisfy(\.lateOnArrival) }
@@ -132,7 +156,7 @@ struct AuditReport: Encodable {
     var avoidableViolations: Int { violations.count - lateOnArrival }
 
     enum CodingKeys: String, CodingKey {
-        case plays, calls, resends, limits, violations, ok
+        case plays, calls, resends, limits, violations, ok, partitions
         case lateOnArrival = "late_on_arrival"
     }
 
@@ -145,6 +169,7 @@ struct AuditReport: Encodable {
         try container.encode(violations, forKey: .violations)
         try container.encode(ok, forKey: .ok)
         try container.encode(lateOnArrival, forKey: .lateOnArrival)
+        try container.encode(partitions, forKey: .partitions)
     }
 
     var summary: String {
@@ -165,15 +190,24 @@ struct AuditReport: Encodable {
         return "\(Double(nanoseconds) / 1e6) ms"
     }
 
-    static func make(publishLog: String?, receipts receiptPath: String?, in shell: ShellContext) async throws -> AuditReport {
+    /// Reads one log file and parses it, naming the file and line of the first bad line.
+    private static func parseFile<Record>(
+        _ path: String, in shell: ShellContext, _ parse: (String) throws(LogParseError) -> [Record]
+    ) throws -> [Record] {
+        let text = try read(shell.resolvePath(path))
+        do {
+            return try parse(text)
+        } catch {
+            throw ShellError("\(path):\(error.line): \(error.reason)")
+        }
+    }
+
+    static func make(publishLogs: [String], receipts receiptPaths: [String], in shell: ShellContext) async throws -> AuditReport {
         let session = shell.app.latestSession
         let calls: [PublishCall]
-        if let publishLog {
-            let text = try read(shell.resolvePath(publishLog))
-            do {
-                calls = try PublishLog.parse(text: text)
-            } catch {
-                throw ShellError("\(publishLog):\(error.line): \(error.reason)")
+        if !publishLogs.isEmpty {
+            calls = try publishLogs.flatMap { publishLog in
+                try parseFile(publishLog, in: shell) { text throws(LogParseError) in try PublishLog.parse(text: text) }
             }
         } else {
             guard let session else { throw ShellError("the processor has not run yet; give a publish log") }
@@ -183,13 +217,10 @@ struct AuditReport: Encodable {
             }
         }
         let receipts: [ReceiptRecord]
-        if let receiptPath {
-            let text = try read(shell.resolvePath(receiptPath))
-            do {
-                receipts = try ReceiptLog.parse(text: text)
-            } catch {
-                throw ShellError("\(receiptPath):\(error.line): \(error.reason)")
-            }
+        if !receiptPaths.isEmpty {
+            receipts = ReceiptLog.merge(try receiptPaths.map { receiptPath in
+                try parseFile(receiptPath, in: shell) { text throws(LogParseError) in try ReceiptLog.parse(text: text) }
+            })
         } else {
             guard let session else { throw ShellError("the processor has not run yet; give --receipts") }
             switch session.receipts.records {
@@ -201,7 +232,7 @@ struct AuditReport: Encodable {
         // so they are checked against the settings as they are now: the ones `start` would use.
         let configuration: PublishPolicyConfiguration
         let source: String
-        if publishLog == nil || receiptPath == nil, let session {
+        if publishLogs.isEmpty || receiptPaths.isEmpty, let session {
             configuration = session.configuration.policy
             source = Limits.fromProcessor
         } else {
@@ -219,6 +250,11 @@ struct AuditReport: Encodable {
                 Violation(
                     rule: $0.rule.rawValue, sequence: $0.sequence, video: $0.video?.description, detail: $0.detail,
                     lateOnArrival: $0.unavoidable, atNs: $0.at)
+            },
+            partitions: result.partitions.map {
+                PartitionReport(
+                    partition: $0.partition?.description, plays: $0.plays, calls: $0.calls, resends: $0.resends,
+                    videos: $0.videos)
             })
     }
 
