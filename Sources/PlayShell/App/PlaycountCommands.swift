@@ -32,6 +32,7 @@ public enum PlaycountCommands {
         shell.settings.register(.partition)
         shell.settings.register(.partitions)
         shell.settings.register(.routeNsqdTCPAddress)
+        shell.settings.register(.sharedChannel)
         registerFigures(in: shell)
     }
 

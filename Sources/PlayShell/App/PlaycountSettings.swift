@@ -113,6 +113,16 @@ extension Setting where Value == String {
     }
 }
 
+extension Setting where Value == Bool {
+    /// Lets `start`/`serve` join a channel that already has a consumer (see ``ChannelOwnership``).
+    public static var sharedChannel: Setting<Bool> {
+        Setting(
+            name: "shared-channel", defaultValue: false,
+            help: "Start the processor even if its channel already has a consumer (which then takes part of "
+                + "the messages, so neither publishes whole counts); off: refuse, naming the consumer.")
+    }
+}
+
 extension Setting where Value == Int {
     /// How many messages may be in flight to the processor, spread as RDY over the nsqd connections.
     public static var maxInFlight: Setting<Int> {

@@ -17,7 +17,8 @@ struct StartCommand: ShellCommand {
         discussion: """
             Reads the settings topic, channel, nsqd-tcp-address / lookupd-http-address (none: the embedded \
             broker), max-in-flight, client, realtime-threshold, max-staleness, safety-margin, record, state, \
-            dead-letter-topic and audit-memory. With a state file, it resumes where the last run stopped or \
+            dead-letter-topic and audit-memory. It refuses a channel that already has a consumer (nsqd's \
+            /stats, through lookupd when set), naming it, unless shared-channel is on. With a state file, it resumes where the last run stopped or \
             crashed: counts, held videos with their deadlines, and an unacknowledged call (resent first).
             """)
 
@@ -31,6 +32,11 @@ struct StartCommand: ShellCommand {
         if shell.app.session != nil { throw ShellError("the processor is already running ('stop' first)") }
         let settings = shell.settings
         let target = try await shell.app.target(in: shell)
+        // Before anything is opened or bound: a refused start leaves nothing behind.
+        if let notice = try await ChannelOwnership.check(
+            topic: settings.consumedTopic, channel: settings[.channel], target: target, in: shell) {
+            shell.logger.warning("\(notice)")
+        }
         let client: any PublishClient
         if let address = try WebClientSpec.address(settings[.client]) {
             let feed = shell.app.http.feed
