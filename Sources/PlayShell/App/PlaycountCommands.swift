@@ -9,7 +9,7 @@ public enum PlaycountCommands {
         for command: any ShellCommand.Type in [
             BrokerCommand.self, SeedCommand.self, ReplayCommand.self, StartCommand.self, StopCommand.self,
             StatusCommand.self, FlushCommand.self, StatsCommand.self, AuditCommand.self, WaitCommand.self,
-            CountsCommand.self, ServeCommand.self, TopCommand.self, RouteCommand.self,
+            CountsCommand.self, ServeCommand.self, TopCommand.self, RouteCommand.self, DeploymentCommand.self,
         ] {
             shell.commands.register(command)
         }
